@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""The project's two commands, on a fresh machine with only Python 3.11:
+
+    python3 dev.py demo [--config secrets/config.json]   # sync the emulator (or a real account) into DuckDB
+    python3 dev.py test                                  # every test: unit, emulator, integration, faults
+
+Both create `.venv` (once, and again when setup.py changes) and install the project into it.
+Other commands: `python3 dev.py bench` (the benchmark), `python3 dev.py emulator` (serve the emulator).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".installed-from"
+
+
+def ensure_venv() -> None:
+    wanted = hashlib.sha256((ROOT / "setup.py").read_bytes()).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print("Creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing source-8x8-cdr with its test and demo extras into .venv ...", flush=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[tests,demo]"],
+        check=True,
+    )
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    targets = {
+        "demo": ["-m", "demo", *rest],
+        "test": ["-m", "pytest", "-n", "2", "-q", *rest],
+        "bench": ["-m", "benchmark", *rest],
+        "emulator": ["-m", "emulator", *rest],
+    }
+    if command not in targets:
+        print(__doc__)
+        return 0 if command in ("help", "-h", "--help") else 2
+    ensure_venv()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([str(PYTHON), *targets[command]], cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,216 @@
+"""Plays the contact-center CDR API: ``/api/v2/cdr`` with the 10,000-record cap, and reference lists.
+
+What the vendor does and how it is played here:
+
+* The user's API key travels as the ``key`` query parameter; a wrong one answers
+  ``{"error": "Invalid User API Key"}`` with ``cc_bad_key_status`` (401 or 403: not published).
+* ``page``/``per_page`` (1..10000, else 422) page through one *search*. A search yields at most
+  ``cc_search_cap`` records; beyond that, pages are empty. When more records match, the answer
+  carries ``search_token``: the client repeats the query with it (and ``page=1``) to continue after
+  the last record of the capped search. Where the token appears is ``cc_token_placement``. Tokens are
+  base64 of the cursor ``[timestamp_ms, "cdr_item#<uuid>"]`` (like the vendor's sample) but must have
+  been issued by this server; an unknown one answers 400.
+* ``total`` is an estimate (records per day times the window, with noise), never the record or
+  page count, so a client cannot stop on it.
+* Dates and datetimes are read in ``cc_time_zone``; ``end_date`` includes its whole day;
+  ``end_datetime`` is compared with ``<=`` (``cc_end_inclusive``) or ``<``. Only interactions whose
+  ``timestamp`` (end time) is not after the emulator clock are listed, sorted by (timestamp, uuid).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from array import array
+from bisect import bisect_left
+from datetime import datetime, timedelta
+
+import orjson
+
+from .config import EmulatorConfig
+from .data import Dataset
+from .data.common import stable_seed
+from .data.contact_center import CdrDay
+from .messages import Request, Response, json_response
+from .timeutil import MS_PER_DAY, Clock, local_wall_to_ms
+
+CDR_PATH = "/api/v2/cdr"
+REFERENCE_PATHS = {f"{CDR_PATH}/{name}": name
+                   for name in ("agents", "queues", "teams", "campaigns", "deleted_agents", "wrapup_codes")}
+MAX_PER_PAGE = 10_000
+DEFAULT_PER_PAGE = 1000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+Cursor = tuple[int, str]  # (timestamp ms, uuid) of the last record already delivered
+
+
+class SearchTokens:
+    """Issued search tokens and the cursor each continues after."""
+
+    def __init__(self) -> None:
+        self._cursors: dict[str, Cursor] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, cursor: Cursor) -> str:
+        token = base64.b64encode(orjson.dumps([cursor[0], f"cdr_item#{cursor[1]}"])).decode()
+        with self._lock:
+            self._cursors[token] = cursor
+        return token
+
+    def get(self, token: str) -> Cursor | None:
+        return self._cursors.get(token)
+
+    def expire_all(self) -> None:
+        with self._lock:
+            self._cursors.clear()
+
+
+class _Unprocessable(Exception):
+    pass
+
+
+class Query:
+    """A CDR query: time window ``[lo_ms, hi_ms)`` and exact-match filters."""
+
+    def __init__(self, lo_ms: int, hi_ms: int, filters: dict[str, str]) -> None:
+        self.lo_ms, self.hi_ms, self.filters = lo_ms, hi_ms, filters
+
+    def positions(self, day: CdrDay, after: Cursor | None) -> range | array:
+        """Positions in ``day`` of the matching records, after the cursor if any."""
+        i, j = bisect_left(day.ts, self.lo_ms), bisect_left(day.ts, self.hi_ms)
+        if after is not None and after[0] >= self.lo_ms:
+            k = bisect_left(day.ts, after[0])
+            while k < len(day) and day.ts[k] == after[0] and day.uuid[k] <= after[1]:
+                k += 1
+            i = max(i, k)
+        if not self.filters:
+            return range(i, j)
+        columns = [(getattr(day, name), value) for name, value in self.filters.items()]
+        return array("i", (p for p in range(i, j) if all(column[p] == value for column, value in columns)))
+
+
+class ContactCenterAPI:
+    def __init__(self, config: EmulatorConfig, dataset: Dataset, clock: Clock) -> None:
+        self.config, self.dataset, self.clock = config, dataset, clock
+        self.tokens = SearchTokens()
+
+    def _bad_key(self) -> Response:
+        return json_response(self.config.cc_bad_key_status, {"error": "Invalid User API Key"})
+
+    def reference(self, request: Request) -> Response:
+        if request.params.get("key") != self.config.cc_api_key:
+            return self._bad_key()
+        return json_response(200, self.dataset.reference.as_lists()[REFERENCE_PATHS[request.path]])
+
+    def cdr(self, request: Request) -> Response:
+        params = request.params
+        if params.get("key") != self.config.cc_api_key:
+            return self._bad_key()
+        try:
+            page = _integer(params, "page", 1, 1, None)
+            per_page = _integer(params, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+            query = self._query(params)
+        except _Unprocessable as exc:
+            return json_response(422, {"error": str(exc)})
+        cursor = None
+        if params.get("search_token"):
+            cursor = self.tokens.get(params["search_token"])
+            if cursor is None:
+                return json_response(400, {"error": "Invalid search_token"})
+        cap = self.config.cc_search_cap
+        skip = (page - 1) * per_page
+        rows, capped, cap_cursor = self._scan(query, cursor, skip, min(skip + per_page, cap), cap)
+        token = None
+        if capped and (self.config.cc_token_placement == "every_page" or skip < cap <= skip + per_page):
+            token = self.tokens.issue(cap_cursor)
+        body = b"".join((b'{"records":[', b",".join(rows), b'],"total":', str(self._estimate(query)).encode(),
+                         b',"page":', str(page).encode(), b',"search_token":', orjson.dumps(token), b"}"))
+        return Response(200, body)
+
+    # ---- query
+
+    def _query(self, params: dict[str, str]) -> Query:
+        zone_name = self.config.cc_time_zone
+        lows, highs = [self.dataset.lo_ms], [self.dataset.hi_ms, self.clock.now_ms() + 1]
+        for name, pattern, fmt in (("start_date", _DATE, "%Y-%m-%d"), ("end_date", _DATE, "%Y-%m-%d"),
+                                   ("start_datetime", _DATETIME, "%Y-%m-%dT%H:%M:%S"),
+                                   ("end_datetime", _DATETIME, "%Y-%m-%dT%H:%M:%S")):
+            text = params.get(name)
+            if not text:
+                continue
+            try:
+                if not pattern.fullmatch(text):
+                    raise ValueError
+                wall = datetime.strptime(text, fmt)
+            except ValueError:
+                raise _Unprocessable(f"{name} must be in the format {fmt.replace('%', '')}") from None
+            if name == "end_date":
+                wall += timedelta(days=1)  # whole end day included
+            ms = local_wall_to_ms(wall, zone_name)
+            if name.startswith("start"):
+                lows.append(ms)
+            elif name == "end_datetime" and self.config.cc_end_inclusive:
+                highs.append(ms + 1)
+            else:
+                highs.append(ms)
+        filters = {name: params[name] for name in ("type", "disposition", "uuid") if params.get(name)}
+        return Query(max(lows), min(highs), filters)
+
+    def _scan(self, query: Query, after: Cursor | None, take_from: int, take_to: int, cap: int
+              ) -> tuple[list[bytes], bool, Cursor | None]:
+        """Rows ``take_from .. take_to`` of the search continuing after ``after``; whether more than
+        ``cap`` records match; and the cursor of the cap-th record (where a token continues)."""
+        rows: list[bytes] = []
+        seen = 0
+        cap_cursor = None
+        lo_ms = max(query.lo_ms, after[0]) if after else query.lo_ms
+        first = max(lo_ms // MS_PER_DAY, self.dataset.first_day())
+        last = min((query.hi_ms - 1) // MS_PER_DAY, self.dataset.last_day("contact_center_cdrs"))
+        for day_number in range(first, last + 1):
+            day = self.dataset.cdr_day(day_number)
+            positions = query.positions(day, after)
+            n = len(positions)
+            a, b = max(take_from - seen, 0), min(take_to - seen, n)
+            if a < b:
+                if isinstance(positions, range):
+                    rows.extend(day.blobs[positions.start + a:positions.start + b])
+                else:
+                    rows.extend([day.blobs[p] for p in positions[a:b]])
+            if seen < cap <= seen + n:
+                p = positions[cap - 1 - seen]
+                cap_cursor = (day.ts[p], day.uuid[p])
+            if seen + n > cap:
+                return rows, True, cap_cursor
+            seen += n
+        return rows, False, None
+
+    def _estimate(self, query: Query) -> int:
+        """``total``: records per day times the share of each day in the window, with +-10% noise."""
+        lo, hi = max(query.lo_ms, self.dataset.lo_ms), min(query.hi_ms, self.dataset.hi_ms)
+        total = 0.0
+        for day in range(lo // MS_PER_DAY, (hi - 1) // MS_PER_DAY + 1):
+            share = (min(hi, (day + 1) * MS_PER_DAY) - max(lo, day * MS_PER_DAY)) / MS_PER_DAY
+            noise = 0.9 + (stable_seed(self.dataset.seed, "cc-total", day) % 2001) / 10_000
+            total += self.config.cc_records_per_day * share * noise
+        return int(total) + 1
+
+    # ---- for tests
+
+    def ground_truth(self, lo_ms: int, hi_ms: int) -> list[dict]:
+        query = Query(max(lo_ms, self.dataset.lo_ms), min(hi_ms, self.clock.now_ms() + 1), {})
+        rows, _, _ = self._scan(query, None, 0, 1 << 62, 1 << 62)
+        return [orjson.loads(row) for row in rows]
+
+
+def _integer(params: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise _Unprocessable(f"{name} must be an integer") from None
+    if value < low or (high is not None and value > high):
+        raise _Unprocessable(f"{name} must be between {low} and {high}" if high else f"{name} must be >= {low}")
+    return value

@@ -1,0 +1,221 @@
+"""Contact-center CDR data: interaction records and the reference lists they point into.
+
+Records of one UTC day (by ``timestamp``, the moment the interaction ended) are generated together,
+seeded per (seed, day), sorted by (timestamp, uuid). They do not depend on any request, so each day
+is serialized once. Every full day holds exactly ``cc_records_per_day`` records, including one at
+exactly 00:00:00.000 UTC and three that end in the same millisecond. Types and dispositions cover
+the published lists; about 1 in 1000 records carries a value not in them (type "rcs",
+disposition "voicemail_left") and about 3 in 1000 an undocumented extra field.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid as uuidlib
+from array import array
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import orjson
+
+from ..timeutil import MS_PER_DAY, hms, local_text
+from . import pools
+from .common import Draw, stable_seed
+
+TYPE_WEIGHTS = {
+    "inbound": 300, "outbound": 180, "dialer": 120, "click_to_call": 50, "outbound_sms": 80,
+    "whatsapp": 50, "facebook": 20, "instagram": 20, "telegram": 10, "viber": 10, "web_chat": 30,
+    "chat": 40, "hlr_lookup": 20, "queue_callback": 20, "scheduled_callback": 20,
+    "rcs": 1,  # not in the published list: a type added after the documentation
+}
+VOICE_IN = ("inbound", "queue_callback", "scheduled_callback")
+VOICE_OUT = ("outbound", "dialer", "click_to_call")
+DIGITAL = ("whatsapp", "facebook", "instagram", "telegram", "viber", "web_chat", "chat")
+DISPOSITIONS = {
+    "inbound": ("answered",) * 6 + ("abandoned", "missed", "no_answer", "system_abandoned", "rejected"),
+    "queue_callback": ("answered",) * 4 + ("no_answer", "busy", "failed"),
+    "scheduled_callback": ("answered",) * 4 + ("no_answer", "busy", "failed"),
+    "outbound": ("answered",) * 5 + ("failed", "busy", "no_answer", "rejected", "answered_by_VM",
+                                      "route_unavailable", "system_reject"),
+    "click_to_call": ("answered",) * 4 + ("no_answer", "busy", "failed"),
+    "dialer": ("answered",) * 4 + ("dialer_abandoned", "no_answer", "busy", "machine_answered", "failed"),
+    "outbound_sms": ("sent", "delivered", "delivered", "not_sent", "not_delivered"),
+    "hlr_lookup": ("delivered", "delivered", "failed", "not_delivered"),
+    "rcs": ("delivered", "sent"),
+}
+DIGITAL_DISPOSITIONS = ("archived",) * 4 + ("active", "waiting", "missed", "answered")
+HANDLED = {"answered", "answered_by_VM", "machine_answered", "archived", "active", "sent", "delivered",
+           "not_delivered", "voicemail_left"}
+UNKNOWN_DISPOSITION = "voicemail_left"  # not in the published list
+OFFSETS = ((-180, "-03:00"), (330, "+05:30"), (0, "+00:00"), (-300, "-05:00"), (60, "+01:00"),
+           (120, "+02:00"), (-420, "-07:00"), (540, "+09:00"), (345, "+05:45"))
+
+
+@dataclass
+class Reference:
+    """The account's reference lists (``/api/v2/cdr/agents`` etc.), fixed by the seed."""
+
+    agents: list[dict]
+    deleted_agents: list[dict]
+    queues: list[dict]
+    teams: list[dict]
+    campaigns: list[dict]
+    wrapup_codes: list[dict]
+
+    def as_lists(self) -> dict[str, list[dict]]:
+        return {name: getattr(self, name) for name in
+                ("agents", "deleted_agents", "queues", "teams", "campaigns", "wrapup_codes")}
+
+
+def make_reference(seed: int) -> Reference:
+    rng = random.Random(stable_seed(seed, "cc-reference"))
+
+    def person() -> str:
+        return f"{rng.choice(pools.FIRST_NAMES)} {rng.choice(pools.LAST_NAMES)}"
+
+    teams = [{"name": name, "id": 5915 + 7 * n, "description": f"{name} agents"}
+             for n, name in enumerate(pools.TEAM_NAMES)]
+    agents = []
+    for n in range(40):
+        name = person()
+        agents.append({"id": 52700 + 13 * n, "name": name,
+                       "email": name.lower().replace(" ", ".").replace("'", "") + f"{n}@acme-corp.example",
+                       "team_id": rng.choice(teams)["id"], "status": rng.choice(("active", "active", "away")),
+                       "extension": str(2001 + n)})
+    deleted = [{"id": 28900 + 41 * n, "name": person(), "deleted_at": f"2023-0{n + 1}-15T10:00:00.000Z"}
+               for n in range(6)]
+    queues = [{"id": 199 + 2 * n, "name": name, "type": "inbound", "language": rng.choice(("en", "pt", "es"))}
+              for n, name in enumerate(pools.QUEUE_NAMES)]
+    campaigns = [{"id": 13 + 2 * n, "name": name, "status": rng.choice(("running", "paused", "finished")),
+                  "lead_source": rng.choice(pools.LEAD_SOURCES)}
+                 for n, name in enumerate(pools.CAMPAIGN_NAMES)]
+    wrapup_codes = [{"description": f"{code}: {text}", "code": code} for code, text in pools.WRAPUP_CODES]
+    return Reference(agents, deleted, queues, teams, campaigns, wrapup_codes)
+
+
+@dataclass
+class CdrDay:
+    """Records whose timestamp falls on one UTC day, sorted by (timestamp, uuid)."""
+
+    ts: array
+    uuid: list[str]
+    type: list[str]
+    disposition: list[str]
+    blobs: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def nbytes(self) -> int:
+        return sum(map(len, self.blobs)) + 200 * len(self.blobs) + 200
+
+
+def _timestamps(rng: random.Random, n: int, day: int) -> list[tuple[int, str]]:
+    """(timestamp ms, type) pairs: the boundary cases first, then mostly business hours."""
+    types, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
+    base = day * MS_PER_DAY
+    tie = base + rng.randrange(MS_PER_DAY // 1000) * 1000
+    rows = [(base, "inbound"), (tie, "inbound"), (tie, "outbound"), (tie, "dialer")][:n]
+    for _ in range(n - len(rows)):
+        kind = rng.choices(types, weights)[0]
+        second = rng.randrange(12 * 3600, 23 * 3600) if rng.random() < 0.7 else rng.randrange(86_400)
+        millis = 0 if kind in VOICE_IN or kind in VOICE_OUT else rng.randrange(1000)
+        rows.append((base + second * 1000 + millis, kind))
+    return rows
+
+
+def generate_cdr_day(seed: int, day: int, per_day: int, lo_ms: int, hi_ms: int, ref: Reference) -> CdrDay:
+    """The records of ``day`` with a timestamp in the dataset range ``[lo_ms, hi_ms)``."""
+    rng = random.Random(stable_seed(seed, "cc-cdrs", day))
+    rows = [(ts, str(uuidlib.UUID(int=rng.getrandbits(128), version=4)), kind)
+            for ts, kind in _timestamps(rng, per_day, day)]
+    rows.sort()
+    rows = rows[bisect_left(rows, (lo_ms,)):bisect_left(rows, (hi_ms,))]
+    out = CdrDay(array("q"), [], [], [], [])
+    for ts, uid, kind in rows:
+        record = render_cdr(seed, ts, uid, kind, ref, midnight=ts % MS_PER_DAY == 0)
+        out.ts.append(ts)
+        out.uuid.append(uid)
+        out.type.append(kind)
+        out.disposition.append(record["disposition"])
+        out.blobs.append(orjson.dumps(record))
+    return out
+
+
+def _number(d: Draw, prefix: str = "1555") -> str:
+    return prefix + d.digits(7)
+
+
+def render_cdr(seed: int, ts: int, uid: str, kind: str, ref: Reference, midnight: bool = False) -> dict:
+    """One record, shaped by its interaction type (voice, SMS, digital), as in the Records table."""
+    d = Draw(seed, "cdr", uid)
+    off_minutes, _ = (0, "+00:00") if midnight else d.pick(OFFSETS)
+    if kind in DIGITAL:
+        disposition = d.pick(DIGITAL_DISPOSITIONS)
+    else:
+        disposition = d.pick(DISPOSITIONS[kind])
+    if d.chance(0.1):
+        disposition = UNKNOWN_DISPOSITION
+    outgoing = kind in VOICE_OUT or kind in ("outbound_sms", "rcs")
+    if disposition in HANDLED or outgoing:
+        agent = d.pick(ref.deleted_agents) if d.chance(5) else d.pick(ref.agents)
+        agent_name, agent_id = agent["name"], agent["id"]
+    else:
+        agent_name = agent_id = None
+    answered = disposition in ("answered", "answered_by_VM", "machine_answered", UNKNOWN_DISPOSITION)
+    wrapup = d.pick(ref.wrapup_codes)["code"] if agent_id and d.chance(70) else None
+    customer, account = _number(d), _number(d, "3120811")
+
+    record: dict = {"agent": agent_name}
+    if kind in DIGITAL:
+        record.update({
+            "from": d.pick(pools.SOCIAL_HANDLES), "disposition": disposition,
+            "duration": hms(60 + d.below(180_000)), "to": "Acme Support",
+        })
+    elif kind in VOICE_IN or kind in VOICE_OUT:
+        seconds = 10 + d.below(1_800) if answered else d.below(60)
+        caller, callee = (customer, account) if kind in VOICE_IN else (account, customer)
+        record.update({
+            "from": caller, "disposition": disposition, "duration": hms(seconds),
+            "queue": d.pick(ref.queues)["name"] if kind in VOICE_IN else None, "to": callee,
+        })
+    else:  # outbound_sms, hlr_lookup, and the undocumented rcs
+        record.update({
+            "from": "ACME" if kind != "hlr_lookup" else "HLR", "disposition": disposition,
+            "duration": "00:00:00", "queue": None, "to": customer,
+        })
+    record.update({
+        "timestamp": local_text(ts, off_minutes * 60_000, colon=True),
+        "uuid": uid,
+        "wrapup_code": wrapup,
+        "type": kind,
+        "agent_id": agent_id,
+    })
+    if kind in ("outbound_sms", "rcs"):
+        text = d.pick(pools.SMS_TEXTS)
+        segments = math.ceil(len(text) / 160)
+        record["cpc"] = round(0.0075 * segments, 4)
+        if kind == "outbound_sms":
+            record["sid"] = "SM" + f"{d.below(1 << 128):032x}"
+        record.update({
+            "text": text,
+            "related_call": str(uuidlib.UUID(int=d.below(1 << 128), version=4)) if d.chance(30) else None,
+            "template": d.pick(pools.SMS_TEMPLATES) if d.chance(50) else None,
+            "num_segments": segments,
+        })
+    elif kind in DIGITAL:
+        record["cpc"] = 0.0
+        record["sla"] = {
+            "time_to_first_response": hms(d.below(600)),
+            "time_to_resolution": hms(d.below(200_000)),
+            "time_to_reply": hms(d.below(120)),
+        }
+        record["queue"] = d.pick(ref.queues)["name"] if d.chance(50) else None
+    else:
+        record["cpc"] = round(d.below(5_000) / 10_000, 4) if kind != "hlr_lookup" else 0.005
+    if kind in VOICE_OUT:
+        record["destination_name"] = d.pick(pools.COUNTRIES)
+    if d.chance(0.3):
+        record["recording_url"] = f"https://recordings.invalid/{uid}.mp3"  # undocumented field
+    return record

@@ -1,0 +1,33 @@
+"""Packaging for source-8x8-cdr: an Airbyte source for 8x8 Work Analytics and contact-center CDRs."""
+
+from setuptools import find_packages, setup
+
+MAIN_REQUIREMENTS = [
+    "airbyte-cdk>=7.39.1,<8",
+    "orjson>=3.10,<4",
+]
+
+TEST_REQUIREMENTS = [
+    "pytest>=8,<10",
+    "pytest-xdist>=3.6,<4",
+    "requests-mock>=1.12,<2",
+    "freezegun>=1.5,<2",
+]
+
+DEMO_REQUIREMENTS = [
+    "airbyte>=0.71,<0.72",  # PyAirbyte, for the demo sync into DuckDB
+]
+
+setup(
+    name="source-8x8-cdr",
+    version="0.1.0",
+    description="Airbyte source: 8x8 Work Analytics call records/legs and contact-center CDRs.",
+    author="source-8x8-cdr developers",
+    license="MIT",
+    python_requires=">=3.10,<3.14",
+    packages=find_packages(include=["source_8x8_cdr", "source_8x8_cdr.*"]),
+    package_data={"source_8x8_cdr": ["manifest.yaml", "schemas/*.json"]},
+    install_requires=MAIN_REQUIREMENTS,
+    extras_require={"tests": TEST_REQUIREMENTS, "demo": DEMO_REQUIREMENTS},
+    entry_points={"console_scripts": ["source-8x8-cdr=source_8x8_cdr.run:run"]},
+)

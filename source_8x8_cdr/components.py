@@ -1,0 +1,580 @@
+"""Custom components for source-8x8-cdr: only what `manifest.yaml` cannot express.
+
+Each class has one job, and its docstring names the built-in component that was tried first and why it
+was not enough. Everything else (streams, cursors, retries, schemas) is declared in the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import InitVar, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import orjson
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
+    PaginationStrategy,
+)
+from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
+    InterpolatedRequestOptionsProvider,
+)
+from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
+    ErrorResolution,
+    ResponseAction,
+)
+from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_8x8_cdr.secrets import register_secret
+
+logger = logging.getLogger("airbyte")
+
+
+def interpolate(value: Any, config: Config, parameters: Mapping[str, Any]) -> Any:
+    """Custom components get manifest strings as they are written: resolve `{{ ... }}` like the CDK does."""
+    if isinstance(value, str) and "{{" in value:
+        return InterpolatedString.create(value, parameters=parameters).eval(config)
+    return value
+
+# ---------------------------------------------------------------------------------------------------------------------
+# One parse per page
+# ---------------------------------------------------------------------------------------------------------------------
+
+_PARSED = "_source_8x8_cdr_parsed_body"
+_NOT_JSON = object()
+
+
+def parsed_body(response: requests.Response) -> Any:
+    """The response body parsed once with orjson and kept on the response.
+
+    The error handler (to validate the page), the extractor (for the records) and the paginator (for the
+    next token) all read the same page; the CDK's JsonDecoder would parse it once for each of them with the
+    standard library. Returns `_NOT_JSON` for a body that is not JSON (an HTML error page, a truncated body).
+    """
+    cached = response.__dict__.get(_PARSED)
+    if cached is None:
+        try:
+            cached = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            cached = _NOT_JSON
+        response.__dict__[_PARSED] = cached
+    return cached
+
+
+def _describe_malformed_page(body: Any, records_field: str) -> Optional[str]:
+    """Why `body` is not a page of records, or None when it is one."""
+    if body is _NOT_JSON:
+        return "a body that is not JSON (an HTML page or a cut-off answer)"
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__} instead of an object"
+    records = body.get(records_field)
+    if not isinstance(records, list):
+        return f"a JSON object without a `{records_field}` list"
+    if any(not isinstance(record, dict) for record in records):
+        return f"a `{records_field}` list with entries that are not objects"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Work Analytics login
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
+    """Logs in to 8x8 Work Analytics and signs every data call with `Authorization: Bearer` and `8x8-apikey`.
+
+    Why not `SessionTokenAuthenticator`: it sends one header, while Work Analytics wants two (the bearer
+    token *and* the API key); its lifetime is a fixed `expiration_duration`, while ours follows the
+    `expires_in` of each login answer; and its login errors are generic, while a user needs to know whether
+    the API key (`SHA001`) or the username/password (`invalid_grant`) is wrong.
+
+    When it logs in: before the first call; again `refresh_margin_seconds` before the token expires (there
+    is no refresh token); and once more when a data call answers 401 (the manifest maps 401 to
+    `REFRESH_TOKEN_THEN_RETRY`, and the CDK calls `refresh_and_set_access_token` at most once per request,
+    so a second 401 in a row fails as an auth error instead of looping). Logins are serialised by a lock, so
+    concurrent slices share one token. Every token is registered as a secret before it is used.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    base_url: Union[InterpolatedString, str] = ""
+    api_key: Union[InterpolatedString, str] = ""
+    username: Union[InterpolatedString, str] = ""
+    password: Union[InterpolatedString, str] = ""
+    refresh_margin_seconds: int = 120
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        def resolve(value: Union[InterpolatedString, str]) -> str:
+            return str(interpolate(value, self.config, parameters) or "")
+
+        self._base_url = resolve(self.base_url).rstrip("/")
+        self._api_key = resolve(self.api_key)
+        self._username = resolve(self.username)
+        self._password = resolve(self.password)
+        self._lock = threading.Lock()
+        self._token: Optional[str] = None
+        self._refresh_at = 0.0
+        self._session = requests.Session()
+
+    @property
+    def auth_header(self) -> str:
+        return "Authorization"
+
+    @property
+    def token(self) -> str:
+        return f"Bearer {self._current_token()}"
+
+    def get_auth_header(self) -> Mapping[str, Any]:
+        return {"Authorization": self.token, "8x8-apikey": self._api_key}
+
+    def refresh_and_set_access_token(self) -> None:
+        """Log in again now: the CDK calls this once when a data call answers 401."""
+        with self._lock:
+            self._login()
+
+    def _current_token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._refresh_at:
+                self._login()
+            return self._token  # type: ignore[return-value]  # _login sets it or raises
+
+    def _login(self) -> None:
+        url = f"{self._base_url}/v1/oauth/token"
+        try:
+            response = self._session.post(
+                url,
+                headers={"8x8-apikey": self._api_key},
+                data={"username": self._username, "password": self._password},
+                timeout=self.timeout_seconds,
+            )
+        except requests.RequestException as error:
+            raise AirbyteTracedException(
+                message=f"Could not reach the Work Analytics login at {_host(url)} ({type(error).__name__}). "
+                "Check work_analytics.base_url and the network.",
+                internal_message=f"login request failed: {type(error).__name__}",
+                failure_type=FailureType.transient_error,
+            ) from None
+        body = parsed_body(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+            token = str(body["access_token"])
+            register_secret(token)
+            lifetime = _as_seconds(body.get("expires_in"), default=1800)
+            self._token = token
+            self._refresh_at = time.monotonic() + max(lifetime - self.refresh_margin_seconds, lifetime / 2)
+            return
+        raise AirbyteTracedException(
+            message=_login_failure_message(response.status_code, body, url),
+            internal_message=f"login answered HTTP {response.status_code}",
+            failure_type=FailureType.transient_error if response.status_code >= 500 or response.status_code == 429 else FailureType.config_error,
+        )
+
+
+def _as_seconds(value: Any, default: float) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    return seconds if seconds > 0 else default
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.rsplit("@", 1)[-1]
+
+
+def _login_failure_message(status: int, body: Any, url: str) -> str:
+    if isinstance(body, dict) and body.get("code") == "SHA001":
+        return "Work Analytics rejected the API key (8x8 code SHA001). Check work_analytics.api_key."
+    if isinstance(body, dict) and body.get("error") == "invalid_grant":
+        return (
+            "Work Analytics rejected the username or password (invalid_grant). Check work_analytics.username and "
+            "work_analytics.password, and that this user has opened Work Analytics in a browser once."
+        )
+    if body is _NOT_JSON:
+        return (
+            f"The Work Analytics login at {_host(url)} answered HTTP {status} with a body that is not JSON. "
+            "Check work_analytics.base_url (default https://api.8x8.com/analytics/work)."
+        )
+    return f"The Work Analytics login at {_host(url)} failed with HTTP {status}. Check the work_analytics settings."
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Request windows
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def parse_utc(value: Union[str, int, float, datetime]) -> datetime:
+    """An aware UTC datetime from a slice bound or state value (ISO 8601, with `Z` or an offset)."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Naive wall-clock times in `zone` whose window surely covers [start, end] whatever the API does.
+
+    The APIs take second-precision wall-clock times and do not publish whether the end is inclusive;
+    records carry milliseconds. So the start is floored and the end is pushed to the next whole second
+    (a call at 23:59:59.500 is inside either way). Around a DST fold a wall-clock time means two instants;
+    the window is widened by the fold so that both readings still cover the slice. The records outside
+    the slice are dropped afterwards by `ExactlyOnceSliceFilter`.
+    """
+
+    def to_wall(moment: datetime, widen: int) -> datetime:
+        wall = moment.astimezone(zone).replace(tzinfo=None)
+        earlier = wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+        later = wall.replace(tzinfo=zone, fold=1).astimezone(timezone.utc)
+        if earlier != later:
+            wall = (moment + widen * abs(later - earlier)).astimezone(zone).replace(tzinfo=None)
+        return wall.replace(microsecond=0)
+
+    return to_wall(start, -1), to_wall(end + timedelta(seconds=1), +1)
+
+
+@dataclass
+class WallClockWindowRequester(HttpRequester):
+    """An `HttpRequester` that also sends the slice as a wall-clock window in the API's time zone.
+
+    Why not `DatetimeBasedCursor.start_time_option`/`end_time_option` or Jinja in `request_parameters`: both
+    format the slice bound as it is, in UTC. Work Analytics reads its window in `timeZone` and the
+    contact-center API in the account's (configured) zone, and the window must be widened as
+    `wall_clock_window` explains, which the manifest's interpolation cannot compute.
+
+    Attributes (YAML):
+        request_parameters: the other query parameters, interpolated as in `HttpRequester`
+        start_parameter / end_parameter: e.g. `startTime` / `endTime`
+        time_format: e.g. `"%Y-%m-%d %H:%M:%S"`
+        time_zone: an IANA name, may be interpolated, e.g. `"{{ config['contact_center'].get('time_zone', 'UTC') }}"`
+    """
+
+    request_parameters: Optional[Union[str, Mapping[str, Any]]] = None
+    start_parameter: str = "start_time"
+    end_parameter: str = "end_time"
+    time_format: str = "%Y-%m-%dT%H:%M:%S"
+    time_zone: Union[InterpolatedString, str] = "UTC"
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.request_options_provider is None:
+            self.request_options_provider = InterpolatedRequestOptionsProvider(
+                request_parameters=self.request_parameters or {}, config=self.config, parameters=parameters
+            )
+        self._zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
+        super().__post_init__(parameters)
+
+    def get_request_params(
+        self,
+        *,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> MutableMapping[str, Any]:
+        params = super().get_request_params(
+            stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+        )
+        if stream_slice and "start_time" in stream_slice and "end_time" in stream_slice:
+            start, end = wall_clock_window(
+                parse_utc(stream_slice["start_time"]), parse_utc(stream_slice["end_time"]), self._zone
+            )
+            params[self.start_parameter] = start.strftime(self.time_format)
+            params[self.end_parameter] = end.strftime(self.time_format)
+        return params
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Errors, extraction, filtering
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PageCheckingErrorHandler(ErrorHandler):
+    """Adds body checks and a bounded slice restart to the manifest's status-code rules.
+
+    Why not `DefaultErrorHandler` alone: its `predicate` and `error_message_contains` re-parse every
+    successful page with the standard library (a 7,000-record page, twice), and a 200 with an HTML page,
+    a cut-off body or no `data` list would pass as an empty page, silently ending the slice. Here a 2xx body
+    is parsed once (see `parsed_body`) and, when it is not a page of records, the slice is read again from
+    its first page (`RESET_PAGINATION`; `ExactlyOnceSliceFilter` drops what was already emitted). Expired
+    scroll ids and search tokens (mapped to `RESET_PAGINATION` by the manifest rules) restart the same way.
+    More than `max_restarts` restarts in a row on one thread fail the stream with a transient error; the
+    state never moves past the slice, so the next sync reads it again. Everything else is `status_rules`.
+    """
+
+    status_rules: ErrorHandler
+    records_field: str
+    api_name: str
+    parameters: InitVar[Mapping[str, Any]]
+    max_restarts: int = 3
+    restart_pause_seconds: float = 1.0
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._restarts = threading.local()
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return self.status_rules.max_retries
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return self.status_rules.max_time
+
+    @property
+    def backoff_strategies(self) -> Any:
+        return getattr(self.status_rules, "backoff_strategies", None)
+
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
+        if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
+            problem = _describe_malformed_page(parsed_body(response_or_exception), self.records_field)
+            if problem is None:
+                self._restarts.count = 0
+                return ErrorResolution(response_action=ResponseAction.SUCCESS)
+            return self._restart_or_fail(f"{self.api_name} answered {problem}")
+        resolution = self.status_rules.interpret_response(response_or_exception)
+        if resolution.response_action == ResponseAction.RESET_PAGINATION:
+            return self._restart_or_fail(resolution.error_message or f"{self.api_name} asked to restart paging")
+        return resolution
+
+    def _restart_or_fail(self, reason: str) -> ErrorResolution:
+        count = getattr(self._restarts, "count", 0) + 1
+        self._restarts.count = count
+        if count > self.max_restarts:
+            self._restarts.count = 0
+            return ErrorResolution(
+                response_action=ResponseAction.FAIL,
+                failure_type=FailureType.transient_error,
+                error_message=f"{reason}, {count} times in a row; the slice was not completed and the state was not advanced past it.",
+            )
+        logger.warning(f"{reason}; reading the slice again from its first page (restart {count} of {self.max_restarts}).")
+        time.sleep(self.restart_pause_seconds * count)
+        return ErrorResolution(response_action=ResponseAction.RESET_PAGINATION, error_message=reason)
+
+
+@dataclass
+class JsonPageExtractor(RecordExtractor):
+    """Yields the records of a page from one orjson parse of the body.
+
+    Why not `DpathExtractor`: it decodes the body with the standard library and walks the path with `dpath`
+    for each page, which is most of the time spent per record on a 7,000-record page; and it would decode
+    the page a second time after the error handler and the paginator. The page shape was already checked
+    by `PageCheckingErrorHandler`, so this only reads the list at `field` (the whole body when empty).
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    field: str = ""
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        body = parsed_body(response)
+        records = body.get(self.field) if self.field and isinstance(body, dict) else body
+        if isinstance(records, list):
+            yield from records
+        elif isinstance(records, dict):
+            yield records
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def cursor_moment(value: Any) -> Optional[datetime]:
+    """A record cursor as an aware UTC datetime: epoch milliseconds (int or digit string) or ISO 8601 with an
+    offset, such as `2024-07-31T12:43:09.000-03:00`. None when the value cannot be read."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return _EPOCH + timedelta(milliseconds=value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return _EPOCH + timedelta(milliseconds=int(text))
+        try:
+            return parse_utc(text)
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass
+class ExactlyOnceSliceFilter(RecordFilter):
+    """Emits each record once per sync: only in the slice that owns its cursor, and only once in that slice.
+
+    Why not `is_client_side_incremental` or a `record_filter` condition: the built-in filter compares the
+    cursor with the whole sync's bounds, not with the slice, so a record at a slice boundary (which both
+    neighbouring request windows may return, as the API does not publish whether `endTime` is inclusive)
+    would be emitted twice; and a Jinja condition per record costs more than the rest of the record path.
+
+    A slice owns the records whose cursor lies in [start_time, end_time] (the CDK ends a slice one
+    millisecond before the next one starts). Within a slice, primary keys already emitted are dropped, which
+    makes a slice restart (`PageCheckingErrorHandler`) safe. The key set lives per worker thread and only
+    for the slice that thread is reading, so memory follows one slice, not the sync. A record whose cursor
+    cannot be read is kept (never lost) and logged.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str = ""
+    primary_key: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self.cursor_field = str(interpolate(self.cursor_field, self.config, parameters))
+        self.primary_key = str(interpolate(self.primary_key, self.config, parameters))
+        self._current = threading.local()
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        if not stream_slice or "start_time" not in stream_slice:
+            yield from records
+            return
+        start, end, seen = self._slice_state(stream_slice)
+        cursor_field, primary_key = self.cursor_field, self.primary_key
+        for record in records:
+            data = record.data if isinstance(record, Record) else record
+            moment = cursor_moment(data.get(cursor_field))
+            if moment is None:
+                logger.warning(
+                    f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
+                    f"({type(data.get(cursor_field)).__name__}); emitting it as is."
+                )
+            elif not start <= moment <= end:
+                continue
+            key = data.get(primary_key)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield record
+
+    def _slice_state(self, stream_slice: StreamSlice) -> tuple[datetime, datetime, set]:
+        bounds = (stream_slice["start_time"], stream_slice["end_time"])
+        current = getattr(self._current, "slice", None)
+        if current is None or current[0] != bounds:
+            current = (bounds, parse_utc(bounds[0]), parse_utc(bounds[1]), set())
+            self._current.slice = current
+        return current[1], current[2], current[3]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Pagination
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScrollIdPagination(PaginationStrategy):
+    """Follows Work Analytics' `meta.scrollId` until the API says there is no more data.
+
+    Why not `CursorPagination` with a `stop_condition`: it decodes the page again with the standard library
+    to read one field, and its Jinja stop condition is evaluated per page against that second parse. The stop
+    rules are those of FACTS.md: a scrollId "No Data" (any case), a missing or empty scrollId, or an empty
+    `data` list. A short page is *not* the end: the API may still return a real scrollId after it.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: Union[int, str] = 7000
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.page_size = int(interpolate(self.page_size, self.config, parameters))
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return None
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+    ) -> Optional[Any]:
+        body = parsed_body(response)
+        if not isinstance(body, dict) or not body.get("data"):
+            return None
+        meta = body.get("meta")
+        scroll_id = meta.get("scrollId") if isinstance(meta, dict) else None
+        if not isinstance(scroll_id, str) or not scroll_id.strip() or scroll_id.strip().lower() == "no data":
+            return None
+        return scroll_id
+
+    def get_page_size(self) -> Optional[int]:
+        return int(self.page_size)
+
+
+SEARCH_CAP = 10_000
+
+
+@dataclass
+class SearchTokenPagination(PaginationStrategy):
+    """Pages the contact-center CDR search with `page`/`per_page` and continues past its 10,000-record cap
+    with `search_token`.
+
+    Why not `PageIncrement`: it knows nothing of the cap (it would stop, or read empty pages, at 10,000
+    records: the HubSpot and Pardot bug) nor of tokens. The API does not publish whether the token comes on
+    every page of a capped search or only on the page that reaches the cap, so the rule holds for both:
+
+    * a page that reaches the cap and carries a token: the next search (same query, `search_token`, page 1);
+    * a full page below the cap: the next page of this search, whether or not a token is already shown;
+    * a short or empty page: the next search when it carries a token, otherwise the end;
+    * at the cap without a token: the end (the API gives a token whenever more records match).
+
+    `total` is never read (its meaning is not published). The token value is `{"page", "search_token",
+    "read"}` where `read` counts the records of the current search; the manifest sends `page` and
+    `search_token` from it. Several slices page at once, so all state is in the token.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: Union[int, str] = 10_000
+    search_cap: int = SEARCH_CAP
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.page_size = int(interpolate(self.page_size, self.config, parameters))
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return None
+
+    def next_page_token(
+        self,
+        response: requests.Response,
+        last_page_size: int,
+        last_record: Optional[Record],
+        last_page_token_value: Optional[Any],
+        page_size_override: Optional[int] = None,
+    ) -> Optional[Any]:
+        body = parsed_body(response)
+        records = body.get("records") if isinstance(body, dict) else None
+        count = len(records) if isinstance(records, list) else 0
+        new_token = body.get("search_token") if isinstance(body, dict) else None
+        new_token = new_token if isinstance(new_token, str) and new_token else None
+        current = last_page_token_value if isinstance(last_page_token_value, dict) else {}
+        page = int(current.get("page", 1))
+        read = int(current.get("read", 0)) + count
+        per_page = page_size_override or int(self.page_size)
+
+        if read >= self.search_cap or count < per_page:
+            if new_token:
+                return {"page": 1, "search_token": new_token, "read": 0}
+            return None
+        return {"page": page + 1, "search_token": current.get("search_token"), "read": read}
+
+    def get_page_size(self) -> Optional[int]:
+        return int(self.page_size)

@@ -1,0 +1,162 @@
+"""Checks a user's config before anything is built from it, and says in one sentence what is wrong.
+
+The spec's JSON schema catches types, but not the rules between fields (end before start, at least one
+API block), nor values that are well-formed yet unusable (an unknown time zone, a key about to travel in
+clear text). Each problem is a `ConfigError` naming the field; the entry point turns it into an Airbyte
+config error (a failed check, or a trace message for the other commands), never a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping, Optional
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+RETENTION = timedelta(days=730)
+WORK_ANALYTICS_DEFAULT_URL = "https://api.8x8.com/analytics/work"
+
+logger = logging.getLogger("airbyte")
+
+
+class ConfigError(ValueError):
+    """A config problem, worded for the user who has to fix it."""
+
+
+def _parse_date(config: Mapping[str, Any], name: str) -> Optional[datetime]:
+    value = config.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"`{name}` must be a string like 2024-01-01T00:00:00Z, got {type(value).__name__}.")
+    try:
+        return datetime.strptime(value, DATE_FORMAT).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise ConfigError(f"`{name}` must be a UTC date and time like 2024-01-01T00:00:00Z, got {value!r}.") from None
+
+
+def _is_local_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"`{field}` must be a URL like https://host, got {value!r}.")
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"`{field}` must be a URL like https://host, got {value!r}.")
+    if parts.username or parts.password:
+        raise ConfigError(f"`{field}` must not contain a user name or password; use the credential fields.")
+    if parts.scheme == "http" and not _is_local_host(parts.hostname):
+        raise ConfigError(
+            f"`{field}` must use https: API keys must not travel in clear text to {parts.hostname}."
+        )
+    return value.strip()
+
+
+def _check_string(block: Mapping[str, Any], prefix: str, name: str) -> None:
+    value = block.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"`{prefix}.{name}` is required and must be a non-empty string.")
+
+
+def _check_int(config: Mapping[str, Any], field: str, name: str, low: int, high: int) -> None:
+    value = config.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"`{field}` must be a whole number from {low} to {high}, got {value!r}.")
+
+
+def _check_work_analytics(block: Any) -> None:
+    if not isinstance(block, Mapping):
+        raise ConfigError("`work_analytics` must be an object with api_key, username and password.")
+    for name in ("api_key", "username", "password"):
+        _check_string(block, "work_analytics", name)
+    pbx_ids = block.get("pbx_ids")
+    if pbx_ids is not None:
+        if not isinstance(pbx_ids, list) or not all(isinstance(pbx, str) and pbx.strip() for pbx in pbx_ids):
+            raise ConfigError("`work_analytics.pbx_ids` must be a list of PBX names (leave it empty for all PBXes).")
+        if any("," in pbx for pbx in pbx_ids):
+            raise ConfigError("`work_analytics.pbx_ids` must list one PBX name per entry, without commas.")
+    if block.get("base_url") not in (None, ""):
+        _check_url(block["base_url"], "work_analytics.base_url")
+    _check_int(block, "work_analytics.page_size", "page_size", 1, 7000)
+
+
+def _check_contact_center(block: Any) -> None:
+    if not isinstance(block, Mapping):
+        raise ConfigError("`contact_center` must be an object with api_key and base_url.")
+    _check_string(block, "contact_center", "api_key")
+    _check_url(block.get("base_url"), "contact_center.base_url")
+    zone = block.get("time_zone")
+    if zone not in (None, ""):
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"`contact_center.time_zone` must be an IANA time zone like UTC or America/Sao_Paulo, got {zone!r}."
+            ) from None
+    _check_int(block, "contact_center.per_page", "per_page", 1, 10000)
+
+
+def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict:
+    """Returns the config to run with (the start date clamped to the retention), or raises `ConfigError`."""
+    if not isinstance(config, Mapping):
+        raise ConfigError("The config must be a JSON object.")
+    if config.get("start_date") in (None, ""):
+        raise ConfigError("`start_date` is required (a UTC date and time like 2024-01-01T00:00:00Z).")
+    start = _parse_date(config, "start_date")
+    end = _parse_date(config, "end_date")
+    current = now()
+    if start > current:
+        raise ConfigError(f"`start_date` {config['start_date']} is in the future.")
+    if end is not None and end <= start:
+        raise ConfigError(f"`end_date` {config['end_date']} must be after `start_date` {config['start_date']}.")
+
+    has_work_analytics = config.get("work_analytics") not in (None, {})
+    has_contact_center = config.get("contact_center") not in (None, {})
+    if not has_work_analytics and not has_contact_center:
+        raise ConfigError("Configure `work_analytics`, `contact_center`, or both: neither is set.")
+    if has_work_analytics:
+        _check_work_analytics(config["work_analytics"])
+    if has_contact_center:
+        _check_contact_center(config["contact_center"])
+
+    _check_int(config, "lookback_window_minutes", "lookback_window_minutes", 0, 10080)
+    _check_int(config, "slice_hours", "slice_hours", 1, 744)
+    _check_int(config, "concurrency", "concurrency", 1, 16)
+    _check_int(config, "max_retries", "max_retries", 0, 10)
+    backoff = config.get("retry_backoff_seconds")
+    if backoff is not None and (isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 0 <= backoff <= 60):
+        raise ConfigError(f"`retry_backoff_seconds` must be a number from 0 to 60, got {backoff!r}.")
+
+    effective = {key: value for key, value in config.items() if key not in ("work_analytics", "contact_center")}
+    if has_work_analytics:
+        effective["work_analytics"] = dict(config["work_analytics"])
+    if has_contact_center:
+        effective["contact_center"] = dict(config["contact_center"])
+    oldest = (current - RETENTION).replace(microsecond=0)
+    if start < oldest:
+        logger.warning(
+            f"`start_date` {config['start_date']} is older than the APIs' two-year retention; "
+            f"reading from {oldest.strftime(DATE_FORMAT)} instead."
+        )
+        if end is not None and end <= oldest:
+            raise ConfigError(
+                f"`end_date` {config['end_date']} is older than the APIs' two-year retention: there is nothing to read."
+            )
+        effective["start_date"] = oldest.strftime(DATE_FORMAT)
+    return effective
+
+
+def configured_apis(config: Mapping[str, Any]) -> set[str]:
+    return {api for api in ("work_analytics", "contact_center") if config.get(api) not in (None, {})}

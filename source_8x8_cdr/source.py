@@ -1,0 +1,126 @@
+"""The Airbyte source: the declarative manifest, plus what differs per config.
+
+A config may set up Work Analytics, the contact center, or both; only the streams of the configured APIs
+exist (`discover`), are read, and are checked. The config is validated once, up front (see `config.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, List, Mapping, Optional
+
+from airbyte_cdk.models import AirbyteConnectionStatus, ConfiguredAirbyteCatalog, FailureType, Status
+from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
+from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
+from source_8x8_cdr.secrets import mask, register_config_secrets
+
+STREAMS_BY_API = {
+    "work_analytics": ("call_records", "call_legs"),
+    "contact_center": (
+        "contact_center_cdrs",
+        "contact_center_agents",
+        "contact_center_queues",
+        "contact_center_teams",
+        "contact_center_campaigns",
+        "contact_center_deleted_agents",
+        "contact_center_wrapup_codes",
+    ),
+}
+API_TITLES = {"work_analytics": "Work Analytics", "contact_center": "Contact center"}
+# `check` reads one page of these, with one record per page.
+CHECK_STREAMS = {"work_analytics": "call_records", "contact_center": "contact_center_cdrs"}
+CHECK_PAGE_SIZE = {"work_analytics": "page_size", "contact_center": "per_page"}
+
+
+class UtcDatetimeParser(DatetimeParser):
+    """Parses cursor values to UTC, so that state is written in UTC.
+
+    The CDK keeps the offset a record's timestamp came with (`2024-07-31T12:43:09.000-03:00`) and then
+    formats state with `strftime`, which writes that wall-clock time followed by the literal `Z`: three
+    hours off. Comparisons between offsets are right either way; only the written state was not.
+    """
+
+    def parse(self, date: Any, format: str) -> datetime:
+        return super().parse(date, format).astimezone(timezone.utc)
+
+
+def _write_state_in_utc(stream: Any) -> None:
+    converter = getattr(getattr(stream, "cursor", None), "_connector_state_converter", None)
+    if converter is not None and isinstance(getattr(converter, "_parser", None), DatetimeParser):
+        converter._parser = UtcDatetimeParser()
+
+
+def config_error(message: str) -> AirbyteTracedException:
+    return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+class SourceEightByEightCdr(YamlDeclarativeSource):
+    def __init__(
+        self,
+        catalog: Optional[ConfiguredAirbyteCatalog] = None,
+        config: Optional[Mapping[str, Any]] = None,
+        state: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        self.config_problem: Optional[str] = None
+        effective: Optional[Mapping[str, Any]] = None
+        if config is not None:
+            try:
+                effective = validate_config(config)
+            except ConfigError as problem:
+                self.config_problem = str(problem)
+        super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
+
+    # -- guards ---------------------------------------------------------------------------------------------
+
+    def _usable_config(self) -> Mapping[str, Any]:
+        if self.config_problem:
+            raise config_error(self.config_problem)
+        register_config_secrets(self._config)
+        return self._config
+
+    def streams(self, config: Mapping[str, Any]) -> List[Any]:  # type: ignore[override]
+        wanted = {name for api in configured_apis(self._usable_config()) for name in STREAMS_BY_API[api]}
+        streams = [stream for stream in super().streams(config) if stream.name in wanted]
+        for stream in streams:
+            _write_state_in_utc(stream)
+        return streams
+
+    # -- check ------------------------------------------------------------------------------------------------
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """Reads one record of each configured API; names each API that failed and why."""
+        if self.config_problem:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=self.config_problem)
+        usable = self._usable_config()
+        failures = []
+        for api in sorted(configured_apis(usable)):
+            problem = self._probe(api)
+            if problem:
+                failures.append(f"{API_TITLES[api]}: {problem}")
+        if failures:
+            return AirbyteConnectionStatus(status=Status.FAILED, message=mask(" ".join(failures)))
+        return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+
+    def _probe(self, api: str) -> Optional[str]:
+        original = self._config
+        block = dict(original[api])
+        block[CHECK_PAGE_SIZE[api]] = 1
+        self._config = {**original, api: block, "max_retries": min(int(original.get("max_retries", 5)), 2)}
+        try:
+            stream = next(s for s in self.streams(self._config) if s.name == CHECK_STREAMS[api])
+            for partition in stream.generate_partitions():
+                for _ in partition.read():
+                    break
+                break
+            return None
+        except AirbyteTracedException as error:
+            return error.message or "the request failed."
+        except Exception as error:  # a check must answer in a sentence, whatever went wrong
+            return f"unexpected {type(error).__name__}: {error}"
+        finally:
+            self._config = original

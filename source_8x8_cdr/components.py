@@ -227,7 +227,7 @@ def parse_utc(value: Union[str, int, float, datetime]) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo, end_padding: timedelta = timedelta(0)) -> tuple[datetime, datetime]:
     """Naive wall-clock times in `zone` whose window surely covers [start, end] whatever the API does.
 
     The APIs take second-precision wall-clock times and do not publish whether the end is inclusive;
@@ -245,7 +245,7 @@ def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[d
             wall = (moment + widen * abs(later - earlier)).astimezone(zone).replace(tzinfo=None)
         return wall.replace(microsecond=0)
 
-    return to_wall(start, -1), to_wall(end + timedelta(seconds=1), +1)
+    return to_wall(start, -1), to_wall(end + end_padding + timedelta(seconds=1), +1)
 
 
 @dataclass
@@ -262,6 +262,7 @@ class WallClockWindowRequester(HttpRequester):
         start_parameter / end_parameter: e.g. `startTime` / `endTime`
         time_format: e.g. `"%Y-%m-%d %H:%M:%S"`
         time_zone: an IANA name, may be interpolated, e.g. `"{{ config['contact_center'].get('time_zone', 'UTC') }}"`
+        end_padding_minutes: how much further than the slice end to ask, may be interpolated (default 0)
     """
 
     request_parameters: Optional[Union[str, Mapping[str, Any]]] = None
@@ -269,6 +270,7 @@ class WallClockWindowRequester(HttpRequester):
     end_parameter: str = "end_time"
     time_format: str = "%Y-%m-%dT%H:%M:%S"
     time_zone: Union[InterpolatedString, str] = "UTC"
+    end_padding_minutes: Union[int, str] = 0
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         if self.request_options_provider is None:
@@ -276,6 +278,7 @@ class WallClockWindowRequester(HttpRequester):
                 request_parameters=self.request_parameters or {}, config=self.config, parameters=parameters
             )
         self._zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
+        self._end_padding = timedelta(minutes=int(interpolate(self.end_padding_minutes, self.config, parameters) or 0))
         super().__post_init__(parameters)
 
     def get_request_params(
@@ -290,7 +293,7 @@ class WallClockWindowRequester(HttpRequester):
         )
         if stream_slice and "start_time" in stream_slice and "end_time" in stream_slice:
             start, end = wall_clock_window(
-                parse_utc(stream_slice["start_time"]), parse_utc(stream_slice["end_time"]), self._zone
+                parse_utc(stream_slice["start_time"]), parse_utc(stream_slice["end_time"]), self._zone, self._end_padding
             )
             params[self.start_parameter] = start.strftime(self.time_format)
             params[self.end_parameter] = end.strftime(self.time_format)

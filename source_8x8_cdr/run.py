@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import logging
+import os
 import sys
-from typing import List
+import tempfile
+from typing import Any, Iterable, List
 
-from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
+from airbyte_cdk.entrypoint import ENV_REQUEST_CACHE_PATH, AirbyteEntrypoint
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -14,6 +18,7 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
+from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 import orjson
 
@@ -29,6 +34,56 @@ def _build_source(args: List[str]) -> SourceEightByEightCdr:
         config=SourceEightByEightCdr.read_config(config_path) if config_path else None,
         state=SourceEightByEightCdr.read_state(state_path) if state_path else None,
     )
+
+
+class FastRecordEntrypoint(AirbyteEntrypoint):
+    """The CDK entrypoint, with RECORD messages written straight to JSON by orjson during `read`.
+
+    Why: every record of every concurrent slice funnels through the main thread, where the stock path
+    passes it through serpyco's dataclass serializer before orjson, which is the largest share of that
+    thread's work per record. The JSON written is the same; every other message, and every other
+    command, goes through the CDK unchanged.
+    """
+
+    def run(self, parsed_args: argparse.Namespace) -> Iterable[str]:
+        if parsed_args.command != "read":
+            yield from super().run(parsed_args)
+            return
+        debug = getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled()
+        for each in (self.logger, logging.getLogger("airbyte")):
+            each.setLevel(logging.DEBUG if debug else logging.INFO)
+        source_spec = self.source.spec(self.logger)
+        try:
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
+                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir
+                config = self.source.configure(self.source.read_config(parsed_args.config), temp_dir)
+                yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
+                catalog = self.source.read_catalog(parsed_args.catalog)
+                state = self.source.read_state(parsed_args.state)
+                yield from map(_message_to_json, self.read(source_spec, config, catalog, state))
+        finally:
+            yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
+
+
+def _message_to_json(message: AirbyteMessage) -> str:
+    record = message.record
+    if message.type != Type.RECORD or record is None or record.meta is not None or record.file_reference is not None:
+        return AirbyteEntrypoint.airbyte_message_to_string(message)
+    body: dict[str, Any] = {"stream": record.stream, "data": record.data, "emitted_at": record.emitted_at}
+    if record.namespace is not None:
+        body["namespace"] = record.namespace
+    try:
+        return orjson.dumps({"type": "RECORD", "record": body}).decode()
+    except TypeError:  # a value orjson cannot write: let the CDK's serializer (and its fallback) handle it
+        return AirbyteEntrypoint.airbyte_message_to_string(message)
+
+
+def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
+    entrypoint = FastRecordEntrypoint(source)
+    parsed_args = entrypoint.parse_args(args)
+    with PRINT_BUFFER:
+        for line in entrypoint.run(parsed_args):
+            print(f"{line}\n", end="")
 
 
 def _print(message: AirbyteMessage) -> None:

@@ -13,6 +13,7 @@ from typing import Any, List, Mapping, Optional
 from airbyte_cdk.models import AirbyteConnectionStatus, ConfiguredAirbyteCatalog, FailureType, Status
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
@@ -48,10 +49,35 @@ class UtcDatetimeParser(DatetimeParser):
         return super().parse(date, format).astimezone(timezone.utc)
 
 
-def _write_state_in_utc(stream: Any) -> None:
-    converter = getattr(getattr(stream, "cursor", None), "_connector_state_converter", None)
-    if converter is not None and isinstance(getattr(converter, "_parser", None), DatetimeParser):
-        converter._parser = UtcDatetimeParser()
+class HashOnceStreamSlice(StreamSlice):
+    """A slice that computes its hash once.
+
+    The concurrent cursor looks up the slice of every record in a dict (twice per record), and
+    `StreamSlice.__hash__` serializes the slice to JSON each time: about a tenth of the CPU of a read.
+    Slices are immutable, so the hash can be kept.
+    """
+
+    def __init__(self, stream_slice: StreamSlice) -> None:
+        super().__init__(
+            partition=stream_slice.partition,
+            cursor_slice=stream_slice.cursor_slice,
+            extra_fields=stream_slice.extra_fields,
+        )
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+def _tune_cursor(stream: Any) -> None:
+    """Adapts the CDK cursor of an incremental stream: state written in UTC, slices hashed once."""
+    cursor = getattr(stream, "cursor", None)
+    converter = getattr(cursor, "_connector_state_converter", None)
+    if converter is None or not isinstance(getattr(converter, "_parser", None), DatetimeParser):
+        return
+    converter._parser = UtcDatetimeParser()
+    make_slices = cursor.stream_slices
+    cursor.stream_slices = lambda: (HashOnceStreamSlice(each) for each in make_slices())
 
 
 def config_error(message: str) -> AirbyteTracedException:
@@ -87,7 +113,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         wanted = {name for api in configured_apis(self._usable_config()) for name in STREAMS_BY_API[api]}
         streams = [stream for stream in super().streams(config) if stream.name in wanted]
         for stream in streams:
-            _write_state_in_utc(stream)
+            _tune_cursor(stream)
         return streams
 
     # -- check ------------------------------------------------------------------------------------------------

@@ -32,6 +32,11 @@ class EmulatorConfig:
     Clock: ``now`` None means the real clock; a value freezes the emulator clock there (also see
     ``Emulator.set_now``). Work Analytics serves only the last two years before the clock, so an
     old fixed range needs a matching ``now``.
+
+    The behaviour switches (``latency_ms``, ``token_lifetime_s``, ``scroll_ttl_s``,
+    ``end_time_inclusive``, ``wa_last_page`` and every ``cc_*`` field except ``cc_api_key``) are read
+    on each request, so they may be changed on ``emulator.config`` while it runs. The data settings
+    and credentials may not.
     """
 
     seed: int = 42

@@ -29,10 +29,10 @@ from datetime import datetime, timedelta
 import orjson
 
 from .config import EmulatorConfig
-from .data import Dataset
+from .data import CDR_STREAM, Dataset
 from .data.common import stable_seed
-from .data.contact_center import CdrDay
-from .messages import Request, Response, json_response
+from .data.contact_center import CdrIndex
+from .messages import Request, Response, framed, json_response
 from .timeutil import MS_PER_DAY, Clock, local_wall_to_ms
 
 CDR_PATH = "/api/v2/cdr"
@@ -76,7 +76,7 @@ class Query:
     def __init__(self, lo_ms: int, hi_ms: int, filters: dict[str, str]) -> None:
         self.lo_ms, self.hi_ms, self.filters = lo_ms, hi_ms, filters
 
-    def positions(self, day: CdrDay, after: Cursor | None) -> range | array:
+    def positions(self, day: CdrIndex, after: Cursor | None) -> range | array:
         """Positions in ``day`` of the matching records, after the cursor if any."""
         i, j = bisect_left(day.ts, self.lo_ms), bisect_left(day.ts, self.hi_ms)
         if after is not None and after[0] >= self.lo_ms:
@@ -124,9 +124,8 @@ class ContactCenterAPI:
         token = None
         if capped and (self.config.cc_token_placement == "every_page" or skip < cap <= skip + per_page):
             token = self.tokens.issue(cap_cursor)
-        body = b"".join((b'{"records":[', b",".join(rows), b'],"total":', str(self._estimate(query)).encode(),
-                         b',"page":', str(page).encode(), b',"search_token":', orjson.dumps(token), b"}"))
-        return Response(200, body)
+        tail = b'],"total":%d,"page":%d,"search_token":%s}' % (self._estimate(query), page, orjson.dumps(token))
+        return Response(200, framed(b'{"records":[', rows, tail))
 
     # ---- query
 
@@ -158,25 +157,22 @@ class ContactCenterAPI:
         return Query(max(lows), min(highs), filters)
 
     def _scan(self, query: Query, after: Cursor | None, take_from: int, take_to: int, cap: int
-              ) -> tuple[list[bytes], bool, Cursor | None]:
+              ) -> tuple[list[memoryview], bool, Cursor | None]:
         """Rows ``take_from .. take_to`` of the search continuing after ``after``; whether more than
         ``cap`` records match; and the cursor of the cap-th record (where a token continues)."""
-        rows: list[bytes] = []
+        rows: list[memoryview] = []
         seen = 0
         cap_cursor = None
         lo_ms = max(query.lo_ms, after[0]) if after else query.lo_ms
         first = max(lo_ms // MS_PER_DAY, self.dataset.first_day())
-        last = min((query.hi_ms - 1) // MS_PER_DAY, self.dataset.last_day("contact_center_cdrs"))
+        last = min((query.hi_ms - 1) // MS_PER_DAY, self.dataset.last_day(CDR_STREAM))
         for day_number in range(first, last + 1):
-            day = self.dataset.cdr_day(day_number)
+            day = self.dataset.cdr_index(day_number)
             positions = query.positions(day, after)
             n = len(positions)
             a, b = max(take_from - seen, 0), min(take_to - seen, n)
             if a < b:
-                if isinstance(positions, range):
-                    rows.extend(day.blobs[positions.start + a:positions.start + b])
-                else:
-                    rows.extend([day.blobs[p] for p in positions[a:b]])
+                rows.extend(self.dataset.select(CDR_STREAM, day_number, "", positions, a, b))
             if seen < cap <= seen + n:
                 p = positions[cap - 1 - seen]
                 cap_cursor = (day.ts[p], day.uuid[p])
@@ -200,7 +196,7 @@ class ContactCenterAPI:
     def ground_truth(self, lo_ms: int, hi_ms: int) -> list[dict]:
         query = Query(max(lo_ms, self.dataset.lo_ms), min(hi_ms, self.clock.now_ms() + 1), {})
         rows, _, _ = self._scan(query, None, 0, 1 << 62, 1 << 62)
-        return [orjson.loads(row) for row in rows]
+        return orjson.loads(framed(b"[", rows, b"]"))
 
 
 def _integer(params: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:

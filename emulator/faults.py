@@ -109,7 +109,10 @@ def status_response(rule: FaultRule, path: str, timestamp: str) -> Response:
     """A realistic answer with ``rule.status``: JSON from the API, HTML from a gateway for 502-504."""
     status = int(rule.status)
     headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else {}
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
     family = _family(path)
     if status in (502, 503, 504) or family == "other":
         return html_response(status, f"{status} {phrase}", "The upstream server is not available.", headers)
@@ -163,12 +166,14 @@ def _wrong_types(payload: Any) -> Any:
     if "data" in payload:
         rows = payload["data"] or [{"callId": "1", "startTimeUTC": 0}]
         first = dict(rows[0])
-        first.update({"startTimeUTC": str(first.get("startTimeUTC")), "callId": int(first.get("callId") or 0)})
-        for name in ("legId", "talkTimeMS"):
-            if name in first:
-                first[name] = str(first[name]) if name == "talkTimeMS" else int(first[name])
+        first["startTimeUTC"] = str(first.get("startTimeUTC"))  # a number as a string
+        first["callId"] = int(first.get("callId") or 0)  # a numeric string as a number
+        if "legId" in first:
+            first["legId"] = int(first["legId"])
+        if "talkTimeMS" in first:
+            first["talkTimeMS"] = str(first["talkTimeMS"])
         if "departments" in first:
-            first["departments"] = ",".join(first["departments"] or [])
+            first["departments"] = ",".join(first["departments"] or [])  # a list as a string
         payload["data"] = [first] + rows[1:]
     elif "records" in payload:
         rows = payload["records"] or [{"uuid": "00000000-0000-4000-8000-000000000000", "timestamp": ""}]

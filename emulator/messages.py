@@ -52,4 +52,16 @@ def html_response(status: int, title: str, text: str, headers: dict[str, str] | 
     return Response(status, page.encode(), HTML, headers or {})
 
 
+def framed(prefix: bytes, chunks: list, suffix: bytes) -> bytes:
+    """``prefix`` + the chunks (runs of serialized rows) comma-separated + ``suffix``, in one copy."""
+    parts: list = [prefix]
+    for chunk in chunks:
+        parts.append(chunk)
+        parts.append(b",")
+    if chunks:
+        parts.pop()
+    parts.append(suffix)
+    return b"".join(parts)
+
+
 RESET = Response(0, b"")  # marker: drop the connection without answering

@@ -85,18 +85,19 @@ def _offset_text(off_ms: int, colon: bool) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}" if colon else f"{sign}{hours:02d}{minutes:02d}"
 
 
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+_THREE_DIGITS = tuple(f"{n:03d}" for n in range(1000))
+
+
 def local_text(ms: int, off_ms: int, colon: bool) -> str:
     """``2022-02-03T09:27:27.493-0500`` (colon=False) or ``...-05:00`` (colon=True)."""
-    day, rest = divmod(ms + off_ms, MS_PER_DAY)
-    hours, rest = divmod(rest, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{_date_text(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}{_offset_text(off_ms, colon)}"
-
-
-def wa_local_text(ms: int, zone_name: str) -> str:
-    """Work Analytics local time string, in the zone the request asked for."""
-    return local_text(ms, offset_ms(ms, zone_name), colon=False)
+    seconds, millis = divmod(ms + off_ms, 1000)
+    day, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    two = _TWO_DIGITS
+    return (f"{_date_text(day)}T{two[hours]}:{two[minutes]}:{two[seconds]}.{_THREE_DIGITS[millis]}"
+            f"{_offset_text(off_ms, colon)}")
 
 
 def hms(total_seconds: int) -> str:

@@ -32,7 +32,8 @@ import orjson
 
 from .config import EmulatorConfig
 from .data import Dataset
-from .messages import Request, Response, json_response
+from .data.calls import MAX_CALL_MS
+from .messages import Request, Response, framed, json_response
 from .timeutil import MS_PER_DAY, Clock, iso_utc, local_wall_to_ms, two_years_before, zone
 
 BASE_PATH = "/analytics/work"
@@ -82,43 +83,41 @@ class Snapshot:
             self.offsets.append(self.total)
             self.total += len(positions)
 
-    def rows(self, dataset: Dataset, offset: int, count: int) -> list[bytes]:
-        """Serialized rows ``offset .. offset+count`` (fewer at the end)."""
-        out: list[bytes] = []
+    def rows(self, dataset: Dataset, offset: int, count: int) -> tuple[list[memoryview], int]:
+        """Rows ``offset .. offset+count`` (fewer at the end) as serialized slices, and how many."""
+        slices: list[memoryview] = []
+        taken = 0
         k = bisect_right(self.offsets, offset) - 1
-        while count > 0 and 0 <= k < len(self.segments):
+        while taken < count and 0 <= k < len(self.segments):
             day, positions = self.segments[k]
-            a = offset - self.offsets[k]
-            b = min(len(positions), a + count)
-            blobs = dataset.rows(self.stream, day, self.zone)
-            if isinstance(positions, range):
-                out.extend(blobs[positions.start + a:positions.start + b])
-            else:
-                out.extend([blobs[p] for p in positions[a:b]])
-            count -= b - a
-            offset += b - a
+            a = offset + taken - self.offsets[k]
+            b = min(len(positions), a + count - taken)
+            slices.extend(dataset.select(self.stream, day, self.zone, positions, a, b))
+            taken += b - a
             k += 1
-        return out
+        if 0 < k < len(self.segments) and offset + taken == self.offsets[k]:  # the next page starts a new day
+            day, positions = self.segments[k]
+            dataset.prefetch(self.stream, day, self.zone, positions[0])
+        return slices, taken
 
 
 class ScrollStore:
     """scrollId -> (snapshot, offset of the next page), each id valid for ``ttl_s`` after issue."""
 
-    def __init__(self, ttl_s: float) -> None:
-        self._ttl = ttl_s
+    def __init__(self) -> None:
         self._items: dict[str, tuple[Snapshot, int, float]] = {}
         self._lock = threading.Lock()
         self._serial = 0
 
-    def issue(self, snapshot: Snapshot, offset: int) -> str:
+    def issue(self, snapshot: Snapshot, offset: int, ttl_s: float) -> str:
         with self._lock:
             now = time.monotonic()
             if len(self._items) > 10_000:
                 self._items = {k: v for k, v in self._items.items() if v[2] > now}
             self._serial += 1
-            raw = f"supertenantcsm_{secrets.randbelow(10 ** 13)}_{self._serial}_{time.time_ns() // 1_000_000}"
+            raw = f"supertenantcsm_{secrets.randbelow(10 ** 13):013d}_{self._serial:09d}_{time.time_ns() // 1_000_000}"
             scroll_id = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-            self._items[scroll_id] = (snapshot, offset, now + self._ttl)
+            self._items[scroll_id] = (snapshot, offset, now + ttl_s)
         return scroll_id
 
     def get(self, scroll_id: str) -> tuple[Snapshot, int] | None:
@@ -140,7 +139,7 @@ class WorkAnalyticsAPI:
     def __init__(self, config: EmulatorConfig, dataset: Dataset, clock: Clock) -> None:
         self.config, self.dataset, self.clock = config, dataset, clock
         self.tokens = TokenStore()
-        self.scrolls = ScrollStore(config.scroll_ttl_s)
+        self.scrolls = ScrollStore()
 
     # ---- errors, as published
 
@@ -150,8 +149,9 @@ class WorkAnalyticsAPI:
                                    "details": ["The 8x8-apikey header is missing or not an active API key"]})
 
     @staticmethod
-    def invalid_token(token: str | None) -> Response:
-        return json_response(401, {"error": "invalid_token", "error_description": f"Access token expired: {token or ''}"})
+    def _invalid_token(token: str | None) -> Response:
+        description = f"Access token expired: {token or ''}"  # the vendor echoes the token
+        return json_response(401, {"error": "invalid_token", "error_description": description})
 
     def _bad_request(self, message: str, path: str) -> Response:
         return json_response(400, {"timestamp": iso_utc(self.clock.now_ms()), "status": 400, "error": "Bad Request",
@@ -175,7 +175,7 @@ class WorkAnalyticsAPI:
             return self._bad_key()
         scheme, _, token = (request.header("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not self.tokens.is_valid(token.strip()):
-            return self.invalid_token(token.strip() or None)
+            return self._invalid_token(token.strip() or None)
         try:
             stream, lo_ms, hi_ms, zone_name, page_size = self._parse(request)
         except _BadRequest as exc:
@@ -190,7 +190,8 @@ class WorkAnalyticsAPI:
         if scroll_id:
             state = self.scrolls.get(scroll_id)
             if state is None:
-                return json_response(400, {"status": 400, "message": "Invalid or expired scrollId", "code": "SCROLL001"})
+                return json_response(400, {"status": 400, "message": "Invalid or expired scrollId",
+                                           "code": "SCROLL001"})
             snapshot, offset = state
         else:
             snapshot, offset = self.select(stream, lo_ms, hi_ms, pbx_codes, zone_name), 0
@@ -247,6 +248,9 @@ class WorkAnalyticsAPI:
         first = max(lo_ms // MS_PER_DAY, self.dataset.first_day())
         last = min((hi_ms - 1) // MS_PER_DAY, self.dataset.last_day(stream))
         for day in range(first, last + 1):
+            if stream == "call_records" and pbx_codes is None and self._whole_day(day, lo_ms, hi_ms, now):
+                snapshot.add(day, range(self.dataset.calls_per_day))  # counted without generating the day
+                continue
             index = self.dataset.row_index(stream, day)
             i, j = bisect_left(index.start, lo_ms), bisect_left(index.start, hi_ms)
             positions: range | array = range(i, j)
@@ -257,32 +261,30 @@ class WorkAnalyticsAPI:
             snapshot.add(day, positions)
         return snapshot
 
+    def _whole_day(self, day: int, lo_ms: int, hi_ms: int, now: int) -> bool:
+        """Whether the query takes every call of ``day``: inside the window and the dataset, all ended."""
+        day_lo, day_hi = day * MS_PER_DAY, (day + 1) * MS_PER_DAY
+        inside = max(lo_ms, self.dataset.lo_ms) <= day_lo and day_hi <= min(hi_ms, self.dataset.hi_ms)
+        return inside and now >= day_hi + MAX_CALL_MS
+
     def _page(self, snapshot: Snapshot, offset: int, page_size: int) -> Response:
-        rows = snapshot.rows(self.dataset, offset, page_size)
+        rows, count = snapshot.rows(self.dataset, offset, page_size)
         mode = self.config.wa_last_page
-        next_offset = offset + len(rows)
-        meta: dict = {"totalRecordCount": snapshot.total}
-        if not rows:
-            meta["totalRecordCount"] = 0
-            if mode == "empty_data_with_scroll_id":
-                meta["scrollId"] = self.scrolls.issue(snapshot, next_offset)
-            elif offset == 0 and mode == "missing_scroll_id":
-                pass
-            elif offset == 0 and mode == "empty_scroll_id":
-                meta["scrollId"] = ""
-            else:
-                meta["scrollId"] = "no data" if mode == "lowercase_no_data" else "No Data"
-        elif next_offset >= snapshot.total and mode == "missing_scroll_id":
-            pass
-        elif next_offset >= snapshot.total and mode == "empty_scroll_id":
+        meta: dict = {"totalRecordCount": snapshot.total if count else 0}
+        ends = (count > 0 and offset + count >= snapshot.total) or (count == 0 and offset == 0)
+        if mode == "missing_scroll_id" and ends:
+            pass  # the last data page (or an empty result) has no scrollId key
+        elif mode == "empty_scroll_id" and ends:
             meta["scrollId"] = ""
-        else:
-            meta["scrollId"] = self.scrolls.issue(snapshot, next_offset)
-        body = b"".join((b'{"meta":', orjson.dumps(meta), b',"data":[', b",".join(rows), b"]}"))
-        return Response(200, body)
+        elif count == 0 and mode != "empty_data_with_scroll_id":
+            meta["scrollId"] = "no data" if mode == "lowercase_no_data" else "No Data"
+        else:  # a real scrollId, also on a short last page
+            meta["scrollId"] = self.scrolls.issue(snapshot, offset + count, self.config.scroll_ttl_s)
+        return Response(200, framed(b'{"meta":' + orjson.dumps(meta) + b',"data":[', rows, b"]}"))
 
     # ---- for tests
 
     def ground_truth(self, stream: str, lo_ms: int, hi_ms: int, zone_name: str, pbx_id: str) -> list[dict]:
         snapshot = self.select(stream, lo_ms, hi_ms, self.pbx_codes(pbx_id), zone_name)
-        return [orjson.loads(row) for row in snapshot.rows(self.dataset, 0, snapshot.total)]
+        chunks, _ = snapshot.rows(self.dataset, 0, snapshot.total)
+        return orjson.loads(framed(b"[", chunks, b"]"))

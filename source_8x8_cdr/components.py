@@ -315,15 +315,16 @@ class PageCheckingErrorHandler(ErrorHandler):
     is parsed once (see `parsed_body`) and, when it is not a page of records, the slice is read again from
     its first page (`RESET_PAGINATION`; `ExactlyOnceSliceFilter` drops what was already emitted). Expired
     scroll ids and search tokens (mapped to `RESET_PAGINATION` by the manifest rules) restart the same way.
-    More than `max_restarts` restarts in a row on one thread fail the stream with a transient error; the
-    state never moves past the slice, so the next sync reads it again. Everything else is `status_rules`.
+    The CDK reads a slice at most twice, so a second failure in a row fails the stream with a transient
+    error (`max_restarts` is 1); the state never moves past the slice, so the next sync reads it again.
+    Everything else is decided by `status_rules`.
     """
 
     status_rules: ErrorHandler
     records_field: str
     api_name: str
     parameters: InitVar[Mapping[str, Any]]
-    max_restarts: int = 3
+    max_restarts: int = 1
     restart_pause_seconds: float = 1.0
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
@@ -538,9 +539,9 @@ class SearchTokenPagination(PaginationStrategy):
     * a short or empty page: the next search when it carries a token, otherwise the end;
     * at the cap without a token: the end (the API gives a token whenever more records match).
 
-    `total` is never read (its meaning is not published). The token value is `{"page", "search_token",
-    "read"}` where `read` counts the records of the current search; the manifest sends `page` and
-    `search_token` from it. Several slices page at once, so all state is in the token.
+    `total` is never read (its meaning is not published). The token value is `{"page", "read"}`, plus
+    `search_token` once a search is continued; `read` counts the records of the current search. The
+    manifest sends `page` and `search_token` from it. Several slices page at once, so all state is in the token.
     """
 
     config: Config
@@ -577,7 +578,10 @@ class SearchTokenPagination(PaginationStrategy):
             if new_token:
                 return {"page": 1, "search_token": new_token, "read": 0}
             return None
-        return {"page": page + 1, "search_token": current.get("search_token"), "read": read}
+        following = {"page": page + 1, "read": read}
+        if current.get("search_token"):
+            following["search_token"] = current["search_token"]
+        return following
 
     def get_page_size(self) -> Optional[int]:
         return int(self.page_size)

@@ -4,13 +4,14 @@ Generation has two layers so a query can be counted without rendering records:
 
 * ``CallDay``: the calls that start on one UTC day -- ids, timing, PBX and leg timing only. Seeded
   per (seed, day), independent of request order, cheap, and independent of the time zone.
-* rendering: the JSON rows of one day in one requested time zone (``startTime`` etc. are local
-  strings). Party names, devices and other details come from ``Draw(seed, callId)`` so that a
-  call and its legs agree however they are generated.
+* rendering (``Renderer``): JSON rows of a run of a day's calls or legs in one requested time zone
+  (``startTime`` etc. are local strings). Party names, devices and other details come from
+  ``Draw(seed, callId)``, so a call and its legs agree however and whenever they are rendered.
 
 Each full day holds exactly ``calls_per_day`` calls, including slice-boundary cases: calls at
-00:00:00.000, 12:00:00.000, 23:59:59.500 and 23:59:59.999, and three calls in the same
-millisecond. About 3% of calls last 1-2 hours, so late-ending calls matter.
+00:00:00.000, 12:00:00.000, 23:59:59.500 and 23:59:59.999 (whose later legs start the next day),
+and three calls in the same millisecond. About 3% of calls last 1-2 hours, so late-ending calls
+matter.
 """
 
 from __future__ import annotations
@@ -19,18 +20,20 @@ import random
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import orjson
 
 from ..timeutil import MS_PER_DAY, hms, local_text, offset_ms
 from . import pools
-from .common import Draw, stable_seed
+from .common import Draw, RowBlock, cumulative, stable_seed
 
 CALL_ID_BASE = 1_500_000_000_000  # callIds are 13-digit numeric strings, like the vendor's
 CALL_ID_DAY_STRIDE = 10_000_000  # callId = base + day * stride + rank in the day
 MAX_CALL_MS = 7_200_000
 LEG_WEIGHTS = (45, 25, 15, 10, 5)  # 1..5 legs
 PBX_WEIGHTS = (6, 3, 1, 1, 1, 1, 1, 1)
+LEG_CAUSES = ("Ring No Answer", "Ring No Answer", "Redirected", "Transfer", "Conference")  # legs before the last
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class CallDay:
     leg_connect: array
     leg_end: array
 
-    @property
+    @cached_property
     def index(self) -> RowIndex:
         return RowIndex(self.start, self.end, self.pbx, max(self.end, default=0))
 
@@ -95,71 +98,80 @@ class CallDay:
         return 8 * (5 * len(self.start) + 3 * len(self.leg_start)) + 200
 
 
-def _start_offsets(rng: random.Random, n: int) -> list[int]:
+LEG_CDF = cumulative(LEG_WEIGHTS)
+
+
+def _start_offsets(rand, n: int) -> list[int]:
     """Millisecond offsets in the day: boundary cases first, then mostly business hours."""
-    tie = rng.randrange(MS_PER_DAY)
+    tie = int(rand() * MS_PER_DAY)
     special = [0, MS_PER_DAY - 1, MS_PER_DAY - 500, 12 * 3_600_000, tie, tie, tie]
     offsets = special[:n]
+    business_start, business_span = 13 * 3_600_000, 10 * 3_600_000
     for _ in range(n - len(offsets)):
-        if rng.random() < 0.7:
-            offsets.append(rng.randrange(13 * 3_600_000, 23 * 3_600_000))
+        if rand() < 0.7:
+            offsets.append(business_start + int(rand() * business_span))
         else:
-            offsets.append(rng.randrange(MS_PER_DAY))
+            offsets.append(int(rand() * MS_PER_DAY))
     offsets.sort()
     return offsets
 
 
-def _duration_ms(rng: random.Random) -> int:
-    roll = rng.random()
+def _duration_ms(rand) -> int:
+    roll = rand()
     if roll < 0.6:
-        return rng.randint(3_000, 300_000)
+        return 3_000 + int(rand() * 297_000)
     if roll < 0.92:
-        return rng.randint(300_000, 1_800_000)
+        return 300_000 + int(rand() * 1_500_000)
     if roll < 0.97:
-        return rng.randint(1_800_000, 3_600_000)
-    return rng.randint(3_600_000, MAX_CALL_MS)
+        return 1_800_000 + int(rand() * 1_800_000)
+    return 3_600_000 + int(rand() * (MAX_CALL_MS - 3_600_000))
 
 
 def generate_call_day(seed: int, day: int, per_day: int, lo_ms: int, hi_ms: int, n_pbx: int) -> CallDay:
-    """The calls of ``day`` whose start lies in the dataset range ``[lo_ms, hi_ms)``."""
-    rng = random.Random(stable_seed(seed, "wa-calls", day))
+    """The calls of ``day`` whose start lies in the dataset range ``[lo_ms, hi_ms)``.
+
+    Written for speed (it runs for every call a query counts): one ``random()`` per decision.
+    """
+    rand = random.Random(stable_seed(seed, "wa-calls", day)).random
     base = day * MS_PER_DAY
-    pbx_choices = list(range(n_pbx))
-    pbx_weights = PBX_WEIGHTS[:n_pbx] + (1,) * max(0, n_pbx - len(PBX_WEIGHTS))
-    cd = CallDay(day, array("q"), array("q"), array("q"), array("q"), b"", array("q", [0]),
-                 array("q"), array("q"), array("q"))
+    pbx_cdf = cumulative(PBX_WEIGHTS[:n_pbx] + (1,) * max(0, n_pbx - len(PBX_WEIGHTS)))
+    callnum, start_ms, connect_ms, end_ms = array("q"), array("q"), array("q"), array("q")
+    leg_first, leg_start, leg_connect, leg_end = array("q", [0]), array("q"), array("q"), array("q")
     pbx = bytearray()
-    for rank, offset in enumerate(_start_offsets(rng, per_day)):
+    first_callnum = CALL_ID_BASE + day * CALL_ID_DAY_STRIDE
+    for rank, offset in enumerate(_start_offsets(rand, per_day)):
         start = base + offset
-        duration = _duration_ms(rng)
+        duration = _duration_ms(rand)
         end = start + duration
-        n_legs = rng.choices((1, 2, 3, 4, 5), LEG_WEIGHTS)[0]
-        leg_offsets = [0]
+        n_legs = bisect_left(LEG_CDF, rand()) + 1
+        spills = offset == MS_PER_DAY - 1  # boundary case: this call's later legs start on the next day
+        if spills:
+            n_legs = max(n_legs, 2)
+        offsets = [0]
         for _ in range(n_legs - 1):
-            fork = rng.random() < 0.3  # ring-group members ring at the same moment
-            step = 0 if fork else rng.randint(0, min(duration // 3, 60_000))
-            leg_offsets.append(min(leg_offsets[-1] + step, duration - 1))
-        last_leg_start = start + leg_offsets[-1]
-        ring = rng.randint(2_000, 30_000)
-        connect = last_leg_start + ring if rng.random() < 0.7 and last_leg_start + ring < end else 0
-        for k, leg_offset in enumerate(leg_offsets):
-            leg_start = start + leg_offset
-            if k == n_legs - 1:
-                leg_end, leg_connect = end, connect
-            else:
-                leg_end = min(end, leg_start + rng.randint(2_000, 30_000))
-                transferred = connect and rng.random() < 0.15 and leg_start + 1_500 < leg_end
-                leg_connect = leg_start + 1_500 if transferred else 0
-            cd.leg_start.append(leg_start)
-            cd.leg_connect.append(leg_connect)
-            cd.leg_end.append(leg_end)
-        cd.leg_first.append(len(cd.leg_start))
-        cd.callnum.append(CALL_ID_BASE + day * CALL_ID_DAY_STRIDE + rank)
-        cd.start.append(start)
-        cd.connect.append(connect)
-        cd.end.append(end)
-        pbx.append(rng.choices(pbx_choices, pbx_weights)[0])
-    cd.pbx = bytes(pbx)
+            fork = rand() < 0.3 and not spills  # ring-group members ring at the same moment
+            step = 0 if fork else 1 + int(rand() * min(duration // 3, 60_000))
+            offsets.append(min(offsets[-1] + step, duration - 1))
+        last_leg_start = start + offsets[-1]
+        ring = 2_000 + int(rand() * 28_000)
+        connect = last_leg_start + ring if rand() < 0.7 and last_leg_start + ring < end else 0
+        for leg_offset in offsets[:-1]:
+            begin = start + leg_offset
+            finish = min(end, begin + 2_000 + int(rand() * 28_000))
+            transferred = connect and rand() < 0.15 and begin + 1_500 < finish
+            leg_start.append(begin)
+            leg_connect.append(begin + 1_500 if transferred else 0)
+            leg_end.append(finish)
+        leg_start.append(last_leg_start)  # the last leg lasts to the end of the call
+        leg_connect.append(connect)
+        leg_end.append(end)
+        leg_first.append(len(leg_start))
+        callnum.append(first_callnum + rank)
+        start_ms.append(start)
+        connect_ms.append(connect)
+        end_ms.append(end)
+        pbx.append(bisect_left(pbx_cdf, rand()))
+    cd = CallDay(day, callnum, start_ms, connect_ms, end_ms, bytes(pbx), leg_first, leg_start, leg_connect, leg_end)
     return _clip(cd, lo_ms, hi_ms)
 
 
@@ -179,42 +191,63 @@ def _clip(cd: CallDay, lo_ms: int, hi_ms: int) -> CallDay:
 
 @dataclass
 class LegDay:
-    """Legs starting on one UTC day, sorted by (startTimeUTC, legId), with where each comes from."""
+    """Legs starting on one UTC day, sorted by (startTimeUTC, legId), and the call each belongs to."""
 
     index: RowIndex
-    source: list  # (CallDay, call position, leg number) per row
+    calls: tuple[CallDay, CallDay]  # the previous day's calls and this day's
+    which: bytes  # per row: 0 = previous day, 1 = this day
+    call: array  # per row: position of the call in its CallDay
+    leg: bytes  # per row: leg number within the call
+
+    def rows(self, a: int, b: int):
+        """(CallDay, call position, leg number) of rows ``a .. b-1``."""
+        for which, i, k in zip(self.which[a:b], self.call[a:b], self.leg[a:b]):
+            yield self.calls[which], i, k
 
     def nbytes(self) -> int:
-        return 100 * len(self.source) + 200
+        return 30 * len(self.call) + 200
 
 
 def collect_leg_day(day: int, previous: CallDay, current: CallDay) -> LegDay:
     lo, hi = day * MS_PER_DAY, (day + 1) * MS_PER_DAY
     rows = []
-    for cd, first in ((previous, bisect_left(previous.start, lo - MAX_CALL_MS)), (current, 0)):
+    for which, cd, first in ((0, previous, bisect_left(previous.start, lo - MAX_CALL_MS)), (1, current, 0)):
         for i in range(first, len(cd.start)):
             a, b = cd.leg_first[i], cd.leg_first[i + 1]
             for k in range(b - a):
                 leg_start = cd.leg_start[a + k]
                 if lo <= leg_start < hi:
-                    rows.append((leg_start, cd.callnum[i] * 10 + k, cd, i, k))
-    rows.sort(key=lambda row: (row[0], row[1]))
-    pbx = bytes(cd.pbx[i] for _, _, cd, i, _ in rows)
-    visible = array("q", (cd.end[i] for _, _, cd, i, _ in rows))
-    index = RowIndex(array("q", (row[0] for row in rows)), visible, pbx, max(visible, default=0))
-    return LegDay(index, [(cd, i, k) for _, _, cd, i, k in rows])
+                    rows.append((leg_start, cd.callnum[i] * 10 + k, which, i, k))
+    rows.sort()
+    calls = (previous, current)
+    visible = array("q", (calls[row[2]].end[row[3]] for row in rows))
+    index = RowIndex(array("q", (row[0] for row in rows)), visible,
+                     bytes(calls[row[2]].pbx[row[3]] for row in rows), max(visible, default=0))
+    return LegDay(index, calls, bytes(row[2] for row in rows), array("i", (row[3] for row in rows)),
+                  bytes(row[4] for row in rows))
 
 
 # ---- rendering
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Party:
     number: str
     name: str
     svc_name: str
     svc_type: str
     user: User | None
+
+
+@lru_cache(maxsize=4096)
+def _user_party(user: User) -> Party:
+    return Party(user.ext, user.name, user.ext, "USER", user)
+
+
+QUEUES = tuple(Party("CallQueue", name, "CallQueue", "CALL_QUEUE", None) for name in pools.QUEUE_NAMES)
+RING_GROUPS = tuple(Party("RingGroup", name, "RingGroup", "RING_GROUP", None) for name in pools.RING_GROUPS)
+AUTO_ATTENDANTS = {path: Party("AutoAttendant", path.split(">")[0], "AutoAttendant", "AUTO_ATTENDANT", None)
+                   for path in pools.AA_PATHS}
 
 
 class CallProfile:
@@ -226,7 +259,7 @@ class CallProfile:
     def __init__(self, seed: int, callnum: int, users: tuple[User, ...]) -> None:
         d = Draw(seed, "call", callnum)
         user = d.pick(users)
-        me = Party(user.ext, user.name, user.ext, "USER", user)
+        me = _user_party(user)
         number = "+1555" + d.digits(7)
         named = d.chance(60)
         outside_name = f"{d.pick(pools.FIRST_NAMES)} {d.pick(pools.LAST_NAMES)}".upper() if named else number[1:]
@@ -240,9 +273,9 @@ class CallProfile:
                 self.callee = me
             elif target < 9:
                 self.to_queue = True
-                self.callee = Party("CallQueue", d.pick(pools.QUEUE_NAMES), "CallQueue", "CALL_QUEUE", None)
+                self.callee = d.pick(QUEUES)
             else:
-                self.callee = Party("RingGroup", d.pick(pools.RING_GROUPS), "RingGroup", "RING_GROUP", None)
+                self.callee = d.pick(RING_GROUPS)
             self.caller = outside
             self.dnis = "1202555" + d.digits(4)
         elif roll < 90:
@@ -252,7 +285,7 @@ class CallProfile:
         else:
             other = d.pick(users)
             self.direction = "Internal"
-            self.caller, self.callee = me, Party(other.ext, other.name, other.ext, "USER", other)
+            self.caller, self.callee = me, _user_party(other)
             self.dnis = other.ext
         self.sip = f"{d.below(10 ** 9)}_{d.below(10 ** 9)}@"
         via_aa = self.direction == "Incoming" and d.chance(30)
@@ -284,19 +317,23 @@ class Renderer:
     def _local(self, ms: int) -> str:
         return local_text(ms, offset_ms(ms, self.zone), colon=False)
 
-    def call_records(self, cd: CallDay) -> list[bytes]:
-        return [orjson.dumps(self.call_record(cd, i)) for i in range(len(cd.start))]
+    def call_records(self, cd: CallDay, a: int, b: int) -> RowBlock:
+        """Call records ``a .. b-1`` of a day, serialized."""
+        return RowBlock(orjson.dumps(self.call_record(cd, i)) for i in range(a, b))
 
-    def call_legs(self, legs: LegDay) -> list[bytes]:
+    def call_legs(self, legs: LegDay, a: int, b: int) -> RowBlock:
+        """Legs ``a .. b-1`` of a day, serialized."""
         profiles: dict[int, CallProfile] = {}
-        out = []
-        for cd, i, k in legs.source:
-            callnum = cd.callnum[i]
-            profile = profiles.get(callnum)
-            if profile is None:
-                profile = profiles[callnum] = CallProfile(self.seed, callnum, self.users)
-            out.append(orjson.dumps(self.call_leg(cd, i, k, profile)))
-        return out
+
+        def rows():
+            for cd, i, k in legs.rows(a, b):
+                callnum = cd.callnum[i]
+                profile = profiles.get(callnum)
+                if profile is None:
+                    profile = profiles[callnum] = CallProfile(self.seed, callnum, self.users)
+                yield orjson.dumps(self.call_leg(cd, i, k, profile))
+
+        return RowBlock(rows())
 
     def call_record(self, cd: CallDay, i: int) -> dict:
         callnum, start, connect, end = cd.callnum[i], cd.start[i], cd.connect[i], cd.end[i]
@@ -369,11 +406,10 @@ class Renderer:
         final = k == n_legs - 1
         callee = p.callee
         if p.aa_path and k == 0 and n_legs > 1:
-            callee = Party("AutoAttendant", p.aa_path.split(">")[0], "AutoAttendant", "AUTO_ATTENDANT", None)
+            callee = AUTO_ATTENDANTS[p.aa_path]
         elif not final or callee.svc_type in ("CALL_QUEUE", "RING_GROUP"):
-            member = d.pick(self.users)
-            callee = Party(member.ext, member.name, member.ext, "USER", member)
-        cause = "Normal" if final else d.pick(("Ring No Answer", "Ring No Answer", "Redirected", "Transfer", "Conference"))
+            callee = _user_party(d.pick(self.users))
+        cause = "Normal" if final else d.pick(LEG_CAUSES)
         missed, abandoned, answered = _outcome(p.direction, bool(connect), p.to_queue and final, d)
         talk = end - connect if connect else 0
         hold = d.below(talk // 4) if talk > 60_000 and d.chance(20) else 0

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from array import array
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 
 def stable_seed(*parts: object) -> int:
     """A 64-bit seed from ``parts``; unlike ``hash()`` it is the same in every process."""
     text = "\x1f".join(map(str, parts)).encode()
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def cumulative(weights: Sequence[float]) -> list[float]:
+    """Cumulative shares of ``weights``, for ``bisect_left(cdf, random())`` choices."""
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total / sum(weights))
+    return out
 
 
 class Draw:
@@ -84,10 +94,8 @@ class LruCache:
                 self._building.pop(key, None)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
 
     @property
     def size(self) -> int:
@@ -95,3 +103,37 @@ class LruCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class RowBlock:
+    """Serialized rows kept in one buffer, comma-separated, so that a run of rows is one slice.
+
+    Row ``i`` is ``data[starts[i]:starts[i + 1] - 1]``. One buffer per day keeps memory near the
+    JSON size (a separate bytes object per row would cost several times that) and lets a page of
+    consecutive rows be served without joining thousands of objects.
+    """
+
+    __slots__ = ("data", "starts")
+
+    def __init__(self, rows: Iterable[bytes]) -> None:
+        buffer = bytearray()
+        starts = array("q", [0])
+        for row in rows:
+            buffer += row
+            buffer += b","
+            starts.append(len(buffer))
+        self.data = memoryview(bytes(buffer))
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def row(self, i: int) -> memoryview:
+        return self.data[self.starts[i]:self.starts[i + 1] - 1]
+
+    def span(self, a: int, b: int) -> memoryview:
+        """Rows ``a .. b-1`` as one comma-separated slice (``a < b``)."""
+        return self.data[self.starts[a]:self.starts[b] - 1]
+
+    def nbytes(self) -> int:
+        return len(self.data) + 8 * len(self.starts) + 200

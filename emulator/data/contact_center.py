@@ -1,18 +1,18 @@
 """Contact-center CDR data: interaction records and the reference lists they point into.
 
-Records of one UTC day (by ``timestamp``, the moment the interaction ended) are generated together,
-seeded per (seed, day), sorted by (timestamp, uuid). They do not depend on any request, so each day
-is serialized once. Every full day holds exactly ``cc_records_per_day`` records, including one at
-exactly 00:00:00.000 UTC and three that end in the same millisecond. Types and dispositions cover
-the published lists; about 1 in 1000 records carries a value not in them (type "rcs",
-disposition "voicemail_left") and about 3 in 1000 an undocumented extra field.
+Records of one UTC day (by ``timestamp``, the moment the interaction ended) are indexed together
+(timestamp, uuid, type, disposition), seeded per (seed, day) and sorted by (timestamp, uuid); the
+rest of each record comes from ``Draw(seed, uuid)`` when it is rendered. Every full day holds
+exactly ``cc_records_per_day`` records, including one at exactly 00:00:00.000 UTC and three that
+end in the same millisecond. Types and dispositions cover the published lists; about 1 in 1000
+records carries a value not in them (type "rcs", disposition "voicemail_left") and about 3 in 1000
+an undocumented extra field.
 """
 
 from __future__ import annotations
 
 import math
 import random
-import uuid as uuidlib
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ import orjson
 
 from ..timeutil import MS_PER_DAY, hms, local_text
 from . import pools
-from .common import Draw, stable_seed
+from .common import Draw, RowBlock, cumulative, stable_seed
 
 TYPE_WEIGHTS = {
     "inbound": 300, "outbound": 180, "dialer": 120, "click_to_call": 50, "outbound_sms": 80,
@@ -48,8 +48,7 @@ DIGITAL_DISPOSITIONS = ("archived",) * 4 + ("active", "waiting", "missed", "answ
 HANDLED = {"answered", "answered_by_VM", "machine_answered", "archived", "active", "sent", "delivered",
            "not_delivered", "voicemail_left"}
 UNKNOWN_DISPOSITION = "voicemail_left"  # not in the published list
-OFFSETS = ((-180, "-03:00"), (330, "+05:30"), (0, "+00:00"), (-300, "-05:00"), (60, "+01:00"),
-           (120, "+02:00"), (-420, "-07:00"), (540, "+09:00"), (345, "+05:45"))
+OFFSET_MINUTES = (-180, 330, 0, -300, 60, 120, -420, 540, 345)  # UTC offsets the timestamps are shown in
 
 
 @dataclass
@@ -95,68 +94,69 @@ def make_reference(seed: int) -> Reference:
 
 
 @dataclass
-class CdrDay:
-    """Records whose timestamp falls on one UTC day, sorted by (timestamp, uuid)."""
+class CdrIndex:
+    """Records whose timestamp falls on one UTC day, sorted by (timestamp, uuid): what queries filter on."""
 
     ts: array
     uuid: list[str]
     type: list[str]
     disposition: list[str]
-    blobs: list[bytes]
 
     def __len__(self) -> int:
         return len(self.ts)
 
     def nbytes(self) -> int:
-        return sum(map(len, self.blobs)) + 200 * len(self.blobs) + 200
+        return 150 * len(self.ts) + 200
 
 
-def _timestamps(rng: random.Random, n: int, day: int) -> list[tuple[int, str]]:
+def _timestamps(rand, n: int, day: int) -> list[tuple[int, str]]:
     """(timestamp ms, type) pairs: the boundary cases first, then mostly business hours."""
-    types, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
+    kinds, cdf = list(TYPE_WEIGHTS), cumulative(list(TYPE_WEIGHTS.values()))
     base = day * MS_PER_DAY
-    tie = base + rng.randrange(MS_PER_DAY // 1000) * 1000
+    tie = base + int(rand() * 86_400) * 1000
     rows = [(base, "inbound"), (tie, "inbound"), (tie, "outbound"), (tie, "dialer")][:n]
     for _ in range(n - len(rows)):
-        kind = rng.choices(types, weights)[0]
-        second = rng.randrange(12 * 3600, 23 * 3600) if rng.random() < 0.7 else rng.randrange(86_400)
-        millis = 0 if kind in VOICE_IN or kind in VOICE_OUT else rng.randrange(1000)
+        kind = kinds[bisect_left(cdf, rand())]
+        second = 12 * 3600 + int(rand() * 11 * 3600) if rand() < 0.7 else int(rand() * 86_400)
+        millis = 0 if kind in VOICE_IN or kind in VOICE_OUT else int(rand() * 1000)
         rows.append((base + second * 1000 + millis, kind))
     return rows
 
 
-def generate_cdr_day(seed: int, day: int, per_day: int, lo_ms: int, hi_ms: int, ref: Reference) -> CdrDay:
+def generate_cdr_index(seed: int, day: int, per_day: int, lo_ms: int, hi_ms: int) -> CdrIndex:
     """The records of ``day`` with a timestamp in the dataset range ``[lo_ms, hi_ms)``."""
     rng = random.Random(stable_seed(seed, "cc-cdrs", day))
-    rows = [(ts, str(uuidlib.UUID(int=rng.getrandbits(128), version=4)), kind)
-            for ts, kind in _timestamps(rng, per_day, day)]
-    rows.sort()
-    rows = rows[bisect_left(rows, (lo_ms,)):bisect_left(rows, (hi_ms,))]
-    out = CdrDay(array("q"), [], [], [], [])
-    for ts, uid, kind in rows:
-        record = render_cdr(seed, ts, uid, kind, ref, midnight=ts % MS_PER_DAY == 0)
-        out.ts.append(ts)
-        out.uuid.append(uid)
-        out.type.append(kind)
-        out.disposition.append(record["disposition"])
-        out.blobs.append(orjson.dumps(record))
-    return out
+    rand, bits = rng.random, rng.getrandbits
+    rows = sorted((ts, _uuid4(bits(128)), kind) for ts, kind in _timestamps(rand, per_day, day))
+    dispositions = []
+    for _, _, kind in rows:
+        options = DIGITAL_DISPOSITIONS if kind in DIGITAL else DISPOSITIONS[kind]
+        dispositions.append(UNKNOWN_DISPOSITION if rand() < 0.001 else options[int(rand() * len(options))])
+    a, b = bisect_left(rows, (lo_ms,)), bisect_left(rows, (hi_ms,))
+    return CdrIndex(array("q", (row[0] for row in rows[a:b])), [row[1] for row in rows[a:b]],
+                    [row[2] for row in rows[a:b]], dispositions[a:b])
+
+
+def render_cdrs(seed: int, index: CdrIndex, a: int, b: int, ref: Reference) -> RowBlock:
+    """Records ``a .. b-1`` of a day, serialized."""
+    return RowBlock(orjson.dumps(render_cdr(seed, index.ts[i], index.uuid[i], index.type[i],
+                                            index.disposition[i], ref)) for i in range(a, b))
+
+
+def _uuid4(n: int) -> str:
+    """A version-4 UUID string from 128 random bits."""
+    h = f"{n & ~(0xF << 76) & ~(0x3 << 62) | (0x4 << 76) | (0x2 << 62):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _number(d: Draw, prefix: str = "1555") -> str:
     return prefix + d.digits(7)
 
 
-def render_cdr(seed: int, ts: int, uid: str, kind: str, ref: Reference, midnight: bool = False) -> dict:
+def render_cdr(seed: int, ts: int, uid: str, kind: str, disposition: str, ref: Reference) -> dict:
     """One record, shaped by its interaction type (voice, SMS, digital), as in the Records table."""
     d = Draw(seed, "cdr", uid)
-    off_minutes, _ = (0, "+00:00") if midnight else d.pick(OFFSETS)
-    if kind in DIGITAL:
-        disposition = d.pick(DIGITAL_DISPOSITIONS)
-    else:
-        disposition = d.pick(DISPOSITIONS[kind])
-    if d.chance(0.1):
-        disposition = UNKNOWN_DISPOSITION
+    off_minutes = 0 if ts % MS_PER_DAY == 0 else d.pick(OFFSET_MINUTES)  # midnight UTC shows as +00:00
     outgoing = kind in VOICE_OUT or kind in ("outbound_sms", "rcs")
     if disposition in HANDLED or outgoing:
         agent = d.pick(ref.deleted_agents) if d.chance(5) else d.pick(ref.agents)
@@ -200,7 +200,7 @@ def render_cdr(seed: int, ts: int, uid: str, kind: str, ref: Reference, midnight
             record["sid"] = "SM" + f"{d.below(1 << 128):032x}"
         record.update({
             "text": text,
-            "related_call": str(uuidlib.UUID(int=d.below(1 << 128), version=4)) if d.chance(30) else None,
+            "related_call": _uuid4(d.below(1 << 128)) if d.chance(30) else None,
             "template": d.pick(pools.SMS_TEMPLATES) if d.chance(50) else None,
             "num_segments": segments,
         })

@@ -74,16 +74,25 @@ def parsed_body(response: requests.Response) -> Any:
 
 
 def _describe_malformed_page(body: Any, records_field: str) -> Optional[str]:
-    """Why `body` is not a page of records, or None when it is one."""
+    """Why `body` is not a page of records, or None when it is one.
+
+    With a `records_field` the page is an object holding the list there (`data`, `records`); without one
+    the body itself is the list (the contact-center reference lists).
+    """
     if body is _NOT_JSON:
         return "a body that is not JSON (an HTML page or a cut-off answer)"
-    if not isinstance(body, dict):
-        return f"a JSON {type(body).__name__} instead of an object"
-    records = body.get(records_field)
-    if not isinstance(records, list):
-        return f"a JSON object without a `{records_field}` list"
+    if records_field:
+        if not isinstance(body, dict):
+            return f"a JSON {type(body).__name__} instead of an object"
+        records = body.get(records_field)
+        if not isinstance(records, list):
+            return f"a JSON object without a `{records_field}` list"
+    else:
+        records = body
+        if not isinstance(records, list):
+            return f"a JSON {type(body).__name__} instead of a list"
     if any(not isinstance(record, dict) for record in records):
-        return f"a `{records_field}` list with entries that are not objects"
+        return "a list with entries that are not objects"
     return None
 
 
@@ -423,7 +432,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
     A slice owns the records whose cursor lies in [start_time, end_time] (the CDK ends a slice one
     millisecond before the next one starts). Within a slice, primary keys already emitted are dropped, which
-    makes a slice restart (`PageCheckingErrorHandler`) safe. The key set lives per worker thread and only
+    makes a slice restart (`PageCheckingErrorHandler`) safe; records without a key are all kept. The key set lives per worker thread and only
     for the slice that thread is reading, so memory follows one slice, not the sync. A record whose cursor
     cannot be read is kept (never lost) and logged.
     """
@@ -461,9 +470,10 @@ class ExactlyOnceSliceFilter(RecordFilter):
             elif not start <= moment <= end:
                 continue
             key = data.get(primary_key)
-            if key in seen:
-                continue
-            seen.add(key)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
             yield record
 
     def _slice_state(self, stream_slice: StreamSlice) -> tuple[datetime, datetime, set]:

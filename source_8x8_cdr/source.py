@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any, List, Mapping, Optional
+from typing import Any, Iterator, List, Mapping, Optional
 
-from airbyte_cdk.models import AirbyteConnectionStatus, ConfiguredAirbyteCatalog, FailureType, Status
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    Type,
+)
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.types import StreamSlice
@@ -46,7 +53,8 @@ class UtcDatetimeParser(DatetimeParser):
     """
 
     def parse(self, date: Any, format: str) -> datetime:
-        return super().parse(date, format).astimezone(timezone.utc)
+        parsed = super().parse(date, format)
+        return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 class HashOnceStreamSlice(StreamSlice):
@@ -115,6 +123,20 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         for stream in streams:
             _tune_cursor(stream)
         return streams
+
+    def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
+        """The CDK's read, with stream error traces passed through the secret filter.
+
+        A failed stream's trace quotes the request URL, and with it the contact-center key; the CDK
+        emits it unfiltered (its own uncaught-error path filters).
+        """
+        for message in super().read(logger, config, catalog, state):
+            if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
+                error = message.trace.error
+                error.message = mask(error.message) if error.message else error.message
+                error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
+                error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
+            yield message
 
     # -- check ------------------------------------------------------------------------------------------------
 

@@ -1,0 +1,664 @@
+"""`contact_center_cdrs`: `GET {base_url}/api/v2/cdr`, read through mocked HTTP.
+
+Manifest settings under test (`definitions.contact_center_cdrs`): `WallClockWindowRequester`
+(`start_datetime`/`end_datetime` in `contact_center.time_zone`, `per_page`, `page`, `search_token`),
+`SearchTokenPagination`, `ExactlyOnceSliceFilter` on `timestamp`/`uuid`, `PageCheckingErrorHandler` over
+`contact_center_status_rules`, and `cursor_base` (daily slices, UTC state, 60-minute lookback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any, List, Optional
+from unittest import TestCase
+from unittest.mock import patch
+from urllib.parse import quote, quote_plus
+
+import pytest
+from airbyte_cdk.logger import AirbyteLogFormatter
+from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteStateBlob, AirbyteStateMessage, FailureType, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
+from airbyte_cdk.test.mock_http.response_builder import FieldPath
+from airbyte_cdk.test.state_builder import StateBuilder
+from freezegun import freeze_time
+
+from source_8x8_cdr.source import SourceEightByEightCdr
+from unit_tests.mock_server.config import CC_API_KEY, ConfigBuilder
+from unit_tests.mock_server.contact_center import (
+    CDRS_STREAM,
+    KOLKATA,
+    SEARCH_CAP,
+    CdrPageBuilder,
+    ContactCenterRequestBuilder,
+    bad_request_response,
+    cdr_record,
+    cdr_timestamp,
+    empty_cdr_page,
+    generate_cdrs,
+    html_response,
+    invalid_key_response,
+    invalid_search_token_response,
+    page_without_records_response,
+    rate_limited_response,
+    server_error_response,
+    truncated_json_response,
+    utc,
+)
+
+_NOW = "2026-06-05T00:00:00Z"
+# With the default config (end_date 2026-06-03), `_one_day_config` reads one slice: 2026-06-01 UTC.
+_ONE_DAY_END = "2026-06-02T00:00:00Z"
+# The window sent for that slice: start floored to the second, end = slice end + 1 s, floored.
+_ONE_DAY_WINDOW = ("2026-06-01T00:00:00", "2026-06-02T00:00:01")
+_FIRST_DAY_WINDOW = ("2026-06-01T00:00:00", "2026-06-02T00:00:00")
+_SECOND_DAY_WINDOW = ("2026-06-02T00:00:00", "2026-06-03T00:00:01")
+_IN_DAY_ONE = utc("2026-06-01T08:00:00.000")
+
+
+
+def _config(per_page: Optional[int] = None, time_zone: Optional[str] = None) -> ConfigBuilder:
+    return ConfigBuilder().with_contact_center(per_page=per_page, time_zone=time_zone)
+
+
+def _one_day_config(per_page: Optional[int] = None) -> ConfigBuilder:
+    return _config(per_page=per_page).with_end_date(_ONE_DAY_END)
+
+
+def _read(
+    config_builder: ConfigBuilder,
+    sync_mode: SyncMode = SyncMode.full_refresh,
+    state: Optional[List[AirbyteStateMessage]] = None,
+    expecting_exception: bool = False,
+    debug: bool = False,
+) -> EntrypointOutput:
+    config = config_builder.build()
+    catalog = CatalogBuilder().with_stream(CDRS_STREAM, sync_mode).build()
+    source = SourceEightByEightCdr(catalog=catalog, config=config, state=state)
+    return read(source, config, catalog, state, expecting_exception, debug=debug)
+
+
+def _cdrs_request(window: tuple = _ONE_DAY_WINDOW, per_page: int = 10_000) -> ContactCenterRequestBuilder:
+    return ContactCenterRequestBuilder.cdrs().with_per_page(per_page).with_window(*window)
+
+
+def _uuids(output: EntrypointOutput) -> List[str]:
+    return [message.record.data["uuid"] for message in output.records]
+
+
+def _without_nulls(record: dict) -> dict:
+    return {key: value for key, value in record.items() if value is not None}
+
+
+def _stream_error(output: EntrypointOutput) -> Any:
+    """The error trace of the stream (the CDK adds a summary error after it)."""
+    errors = [message.trace.error for message in output.errors]
+    for error in errors:
+        if error.stream_descriptor and error.stream_descriptor.name == CDRS_STREAM:
+            return error
+    return errors[0]
+
+
+@freeze_time(_NOW)
+class FullRefreshTest(TestCase):
+    @HttpMocker()
+    def test_given_one_page_when_read_then_records_emitted_and_window_sent_in_utc(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            _cdrs_request().build(),
+            CdrPageBuilder()
+            .with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(utc("2026-06-01T00:00:00.000"))))
+            .with_record(cdr_record().with_id("b").with_cursor(cdr_timestamp(utc("2026-06-01T23:59:59.999"))))
+            .build(),
+        )
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["a", "b"]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_unknown_type_disposition_and_fields_when_read_then_record_emitted_unchanged(self, http_mocker: HttpMocker) -> None:
+        record = (
+            cdr_record()
+            .with_id("odd")
+            .with_cursor(cdr_timestamp(_IN_DAY_ONE))
+            .with_field(FieldPath("type"), "carrier_pigeon")
+            .with_field(FieldPath("disposition"), "lost_in_flight")
+            .with_field(FieldPath("brand_new_field"), {"nested": [1, 2]})
+            .with_field(FieldPath("sla"), {"time_to_first_response": "00:01:45", "time_to_resolution": "48:16:27"})
+        )
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_record(record).build())
+
+        output = _read(_one_day_config())
+
+        # The CDK's message serializer leaves out fields whose value is null (`queue` here).
+        assert [message.record.data for message in output.records] == [_without_nulls(record.build())]
+
+    @HttpMocker()
+    def test_given_two_days_when_read_then_one_request_per_daily_slice(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            _cdrs_request(_FIRST_DAY_WINDOW).build(),
+            CdrPageBuilder().with_record(cdr_record().with_id("day-1").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
+        )
+        http_mocker.get(
+            _cdrs_request(_SECOND_DAY_WINDOW).build(),
+            CdrPageBuilder().with_record(cdr_record().with_id("day-2").with_cursor(cdr_timestamp(utc("2026-06-02T08:00:00.000")))).build(),
+        )
+
+        output = _read(_config())
+
+        assert sorted(_uuids(output)) == ["day-1", "day-2"]
+
+    @HttpMocker()
+    def test_given_sao_paulo_time_zone_when_read_then_window_sent_in_sao_paulo_wall_clock(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            _cdrs_request(("2026-05-31T21:00:00", "2026-06-01T21:00:01")).build(),
+            CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor("2026-06-01T12:43:09.000-03:00")).build(),
+        )
+
+        output = _read(_config(time_zone="America/Sao_Paulo").with_end_date(_ONE_DAY_END))
+
+        assert _uuids(output) == ["a"]
+
+    @HttpMocker()
+    def test_given_new_york_dst_fold_when_read_then_window_widened_to_cover_both_readings(self, http_mocker: HttpMocker) -> None:
+        # 2026-11-01 01:00-02:00 happens twice in New York (EDT, then EST). The slice 05:30Z-06:30Z is
+        # 01:30 EDT to 01:30 EST: each bound is widened by the hour of the fold.
+        http_mocker.get(
+            _cdrs_request(("2026-11-01T00:30:00", "2026-11-01T02:30:01")).build(),
+            CdrPageBuilder()
+            .with_record(cdr_record().with_id("edt").with_cursor("2026-11-01T01:45:00.000-04:00"))
+            .with_record(cdr_record().with_id("est").with_cursor("2026-11-01T01:15:00.000-05:00"))
+            .with_record(cdr_record().with_id("before").with_cursor("2026-11-01T01:15:00.000-04:00"))
+            .with_record(cdr_record().with_id("after").with_cursor("2026-11-01T01:45:00.000-05:00"))
+            .build(),
+        )
+        config = (
+            _config(time_zone="America/New_York")
+            .with_start_date("2026-11-01T05:30:00Z")
+            .with_end_date("2026-11-01T06:30:00Z")
+        )
+
+        with freeze_time("2026-11-05T00:00:00Z"):
+            output = _read(config)
+
+        assert sorted(_uuids(output)) == ["edt", "est"]
+
+    @HttpMocker()
+    def test_given_records_around_slice_boundary_when_both_windows_return_them_then_each_emitted_once(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        # Both windows include the second 2026-06-02T00:00:00; each record belongs to exactly one slice.
+        last_ms_of_day_one = cdr_record().with_id("last-ms-day-1").with_cursor(cdr_timestamp(utc("2026-06-01T23:59:59.999")))
+        first_ms_of_day_two = cdr_record().with_id("first-ms-day-2").with_cursor(cdr_timestamp(utc("2026-06-02T00:00:00.000")))
+        for window in (_FIRST_DAY_WINDOW, _SECOND_DAY_WINDOW):
+            http_mocker.get(
+                _cdrs_request(window).build(),
+                CdrPageBuilder().with_record(last_ms_of_day_one).with_record(first_ms_of_day_two).build(),
+            )
+
+        output = _read(_config())
+
+        assert sorted(_uuids(output)) == ["first-ms-day-2", "last-ms-day-1"]
+
+    @HttpMocker()
+    def test_given_records_outside_the_sync_range_when_read_then_dropped(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            _cdrs_request().build(),
+            CdrPageBuilder()
+            .with_record(cdr_record().with_id("before-start").with_cursor(cdr_timestamp(utc("2026-05-31T23:59:59.999"))))
+            .with_record(cdr_record().with_id("inside").with_cursor(cdr_timestamp(_IN_DAY_ONE)))
+            .with_record(cdr_record().with_id("after-end").with_cursor(cdr_timestamp(utc("2026-06-02T00:00:00.001"))))
+            .build(),
+        )
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["inside"]
+
+    @HttpMocker()
+    def test_given_same_uuid_twice_in_a_slice_when_read_then_emitted_once(self, http_mocker: HttpMocker) -> None:
+        record = cdr_record().with_id("twice").with_cursor(cdr_timestamp(_IN_DAY_ONE))
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_record(record).with_record(record).build())
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["twice"]
+
+    @HttpMocker()
+    def test_given_both_apis_configured_when_read_cdrs_then_no_work_analytics_request(self, http_mocker: HttpMocker) -> None:
+        # HttpMocker fails on any request that was not mocked, such as a Work Analytics login.
+        http_mocker.get(
+            _cdrs_request().build(),
+            CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
+        )
+
+        output = _read(_one_day_config().with_work_analytics())
+
+        assert _uuids(output) == ["a"]
+        assert not output.errors
+
+
+@freeze_time(_NOW)
+class DiscoverTest(TestCase):
+    def test_given_config_when_discover_then_incremental_on_timestamp_keyed_by_uuid(self) -> None:
+        config = _config().build()
+
+        output = discover(SourceEightByEightCdr(config=config), config)
+
+        stream = next(stream for stream in output.catalog.catalog.streams if stream.name == CDRS_STREAM)
+        assert stream.source_defined_primary_key == [["uuid"]]
+        assert stream.default_cursor_field == ["timestamp"]
+        assert set(stream.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
+
+
+@freeze_time(_NOW)
+class PaginationTest(TestCase):
+    """`SearchTokenPagination`: `page`/`per_page` within a search, `search_token` past the 10,000 cap."""
+
+    @HttpMocker()
+    def test_given_no_records_when_read_then_one_request_and_no_records(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), empty_cdr_page())
+
+        output = _read(_one_day_config())
+
+        assert output.records == []
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_full_page_below_cap_when_read_then_next_page_until_short_page(self, http_mocker: HttpMocker) -> None:
+        records = generate_cdrs(3, _IN_DAY_ONE)
+        http_mocker.get(_cdrs_request(per_page=2).build(), CdrPageBuilder().with_records(records[:2]).build())
+        http_mocker.get(
+            _cdrs_request(per_page=2).with_page(2).build(),
+            CdrPageBuilder().with_records(records[2:]).with_page(2).build(),
+        )
+
+        output = _read(_one_day_config(per_page=2))
+
+        assert _uuids(output) == ["cdr-0", "cdr-1", "cdr-2"]
+
+    @HttpMocker()
+    def test_given_full_last_page_below_cap_when_read_then_empty_next_page_ends(self, http_mocker: HttpMocker) -> None:
+        records = generate_cdrs(2, _IN_DAY_ONE)
+        http_mocker.get(_cdrs_request(per_page=2).build(), CdrPageBuilder().with_records(records).build())
+        http_mocker.get(_cdrs_request(per_page=2).with_page(2).build(), empty_cdr_page())
+
+        output = _read(_one_day_config(per_page=2))
+
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+
+    @HttpMocker()
+    def test_given_full_page_showing_a_token_below_cap_when_read_then_next_page_of_same_search(self, http_mocker: HttpMocker) -> None:
+        records = generate_cdrs(3, _IN_DAY_ONE)
+        http_mocker.get(
+            _cdrs_request(per_page=2).build(),
+            CdrPageBuilder().with_records(records[:2]).with_search_token("token-1").build(),
+        )
+        http_mocker.get(
+            _cdrs_request(per_page=2).with_page(2).build(),
+            CdrPageBuilder().with_records(records[2:]).with_page(2).build(),
+        )
+
+        output = _read(_one_day_config(per_page=2))
+
+        assert _uuids(output) == ["cdr-0", "cdr-1", "cdr-2"]
+
+    @HttpMocker()
+    def test_given_short_page_with_search_token_when_read_then_next_search_from_page_one(self, http_mocker: HttpMocker) -> None:
+        records = generate_cdrs(2, _IN_DAY_ONE)
+        http_mocker.get(
+            _cdrs_request(per_page=2).build(),
+            CdrPageBuilder().with_records(records[:1]).with_search_token("token-1").build(),
+        )
+        http_mocker.get(
+            _cdrs_request(per_page=2).with_search_token("token-1").build(),
+            CdrPageBuilder().with_records(records[1:]).build(),
+        )
+
+        output = _read(_one_day_config(per_page=2))
+
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+
+    @HttpMocker()
+    def test_given_exactly_10000_records_without_token_when_read_then_single_request(self, http_mocker: HttpMocker) -> None:
+        records = generate_cdrs(10_000, _IN_DAY_ONE, timedelta(seconds=1))
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_records(records).build())
+
+        output = _read(_one_day_config(per_page=10_000))
+
+        assert len(output.records) == 10_000
+        assert set(_uuids(output)) == {record["uuid"] for record in records}
+
+    @HttpMocker()
+    def test_given_10001_records_in_pages_of_10000_when_read_then_10001st_read_with_search_token(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=10_001, per_page=10_000, placement="cap_page")
+
+    @HttpMocker()
+    def test_given_10001_records_and_token_on_every_page_when_read_then_10001st_read_with_search_token(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=10_001, per_page=5_000, placement="every_page")
+
+    @HttpMocker()
+    def test_given_10001_records_and_token_only_on_cap_page_when_read_then_10001st_read_with_search_token(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=10_001, per_page=5_000, placement="cap_page")
+
+    @HttpMocker()
+    def test_given_25000_records_in_pages_of_10000_when_read_then_three_searches(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=25_000, per_page=10_000, placement="cap_page")
+
+    def _assert_reads_all(self, http_mocker: HttpMocker, total: int, per_page: int, placement: str) -> None:
+        records = generate_cdrs(total, _IN_DAY_ONE, timedelta(seconds=2))
+        searches = [records[start : start + SEARCH_CAP] for start in range(0, total, SEARCH_CAP)]
+        _mock_searches(http_mocker, searches, per_page, placement)
+
+        output = _read(_one_day_config(per_page=per_page))
+
+        assert len(output.records) == total
+        assert set(_uuids(output)) == {record["uuid"] for record in records}
+
+
+def _mock_searches(http_mocker: HttpMocker, searches: List[List[dict]], per_page: int, placement: str) -> None:
+    """Mock one capped search after another, the way the API pages them.
+
+    Search `n` (n >= 1) is requested with `search_token=token-n`. Each search's last page carries the token
+    of the next search; with `placement="every_page"` every page of a capped search carries it too. A last
+    page that happens to be full is followed by the empty page the connector must ask for.
+    """
+    for number, records in enumerate(searches):
+        next_token = f"token-{number + 1}" if number + 1 < len(searches) else None
+        pages = [records[start : start + per_page] for start in range(0, len(records), per_page)]
+        capped = len(records) >= SEARCH_CAP
+        if not capped and len(pages[-1]) == per_page:
+            pages.append([])
+        for index, page_records in enumerate(pages):
+            request = _cdrs_request(per_page=per_page).with_page(index + 1)
+            if number:
+                request = request.with_search_token(f"token-{number}")
+            is_last = index == len(pages) - 1
+            token = next_token if is_last or (placement == "every_page" and capped) else None
+            http_mocker.get(request.build(), CdrPageBuilder().with_records(page_records).with_page(index + 1).with_search_token(token).build())
+
+
+@freeze_time(_NOW)
+class IncrementalTest(TestCase):
+    @HttpMocker()
+    def test_given_records_with_offsets_when_read_then_state_is_latest_timestamp_in_utc(self, http_mocker: HttpMocker) -> None:
+        # The +05:30 record reads later on the wall clock (21:00) but happened earlier (15:30Z).
+        for window in (_FIRST_DAY_WINDOW, _SECOND_DAY_WINDOW):
+            http_mocker.get(
+                _cdrs_request(window).build(),
+                CdrPageBuilder()
+                .with_record(cdr_record().with_id("sao-paulo").with_cursor("2026-06-02T12:43:09.000-03:00"))
+                .with_record(cdr_record().with_id("kolkata").with_cursor("2026-06-02T21:00:00.000+05:30"))
+                .with_record(cdr_record().with_id("day-1").with_cursor(cdr_timestamp(_IN_DAY_ONE, KOLKATA)))
+                .build(),
+            )
+
+        output = _read(_config(), SyncMode.incremental)
+
+        assert sorted(_uuids(output)) == ["day-1", "kolkata", "sao-paulo"]
+        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T15:43:09.000000Z")
+
+    @HttpMocker()
+    def test_given_state_when_read_then_window_starts_lookback_before_state(self, http_mocker: HttpMocker) -> None:
+        state = StateBuilder().with_stream_state(CDRS_STREAM, {"timestamp": "2026-06-02T15:43:09.000000Z"}).build()
+        http_mocker.get(
+            _cdrs_request(("2026-06-02T14:43:09", "2026-06-03T00:00:01")).build(),
+            CdrPageBuilder()
+            .with_record(cdr_record().with_id("before-lookback").with_cursor(cdr_timestamp(utc("2026-06-02T14:43:08.999"))))
+            .with_record(cdr_record().with_id("in-lookback").with_cursor(cdr_timestamp(utc("2026-06-02T14:43:09.000"))))
+            .with_record(cdr_record().with_id("new").with_cursor(cdr_timestamp(utc("2026-06-02T18:00:00.000"))))
+            .build(),
+        )
+
+        output = _read(_config(), SyncMode.incremental, state=state)
+
+        assert _uuids(output) == ["in-lookback", "new"]
+        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T18:00:00.000000Z")
+
+    @HttpMocker()
+    def test_given_state_and_zero_lookback_when_read_then_window_starts_at_state(self, http_mocker: HttpMocker) -> None:
+        state = StateBuilder().with_stream_state(CDRS_STREAM, {"timestamp": "2026-06-02T15:43:09.000000Z"}).build()
+        http_mocker.get(_cdrs_request(("2026-06-02T15:43:09", "2026-06-03T00:00:01")).build(), empty_cdr_page())
+
+        output = _read(_config().with_field("lookback_window_minutes", 0), SyncMode.incremental, state=state)
+
+        assert output.records == []
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_sao_paulo_zone_and_state_when_read_then_state_stays_utc(self, http_mocker: HttpMocker) -> None:
+        state = StateBuilder().with_stream_state(CDRS_STREAM, {"timestamp": "2026-06-02T15:43:09.000000Z"}).build()
+        http_mocker.get(
+            _cdrs_request(("2026-06-02T11:43:09", "2026-06-02T21:00:01")).build(),
+            CdrPageBuilder().with_record(cdr_record().with_id("late").with_cursor("2026-06-02T20:59:59.999-03:00")).build(),
+        )
+
+        output = _read(_config(time_zone="America/Sao_Paulo"), SyncMode.incremental, state=state)
+
+        assert _uuids(output) == ["late"]
+        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T23:59:59.999000Z")
+
+
+@freeze_time(_NOW)
+class ErrorTest(TestCase):
+    def setUp(self) -> None:
+        # Retries and slice restarts wait with `time.sleep`: record the waits instead of sleeping.
+        self._waits = _patch_sleep(self)
+
+    @HttpMocker()
+    def test_given_invalid_user_api_key_with_401_when_read_then_config_error_naming_api_key(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), invalid_key_response(401))
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        _assert_config_error(output, "contact_center.api_key")
+
+    @HttpMocker()
+    def test_given_invalid_user_api_key_with_403_when_read_then_config_error_naming_api_key(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), invalid_key_response(403))
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        _assert_config_error(output, "contact_center.api_key")
+
+    @HttpMocker()
+    def test_given_404_html_page_when_read_then_config_error_naming_base_url(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), html_response(404))
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        _assert_config_error(output, "contact_center.base_url")
+
+    @HttpMocker()
+    def test_given_405_html_page_when_read_then_config_error_naming_base_url(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), html_response(405))
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        _assert_config_error(output, "contact_center.base_url")
+
+    @HttpMocker()
+    def test_given_400_not_about_search_token_when_read_then_config_error_with_the_api_message(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), bad_request_response())
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        _assert_config_error(output, "Invalid start_datetime format")
+
+    @HttpMocker()
+    def test_given_429_with_retry_after_when_read_then_waits_and_returns_records(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            _cdrs_request().build(),
+            [
+                rate_limited_response(retry_after_seconds=7),
+                CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
+            ],
+        )
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["a"]
+        assert any(wait >= 7 for wait in self._waits)
+
+    @HttpMocker()
+    def test_given_500_then_200_when_read_then_records(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(
+            _cdrs_request().build(),
+            [
+                server_error_response(),
+                CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
+            ],
+        )
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["a"]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_500_on_every_try_when_read_then_transient_error_after_max_retries(self, http_mocker: HttpMocker) -> None:
+        # ConfigBuilder sets max_retries 2: one try and two retries.
+        http_mocker.get(_cdrs_request().build(), [server_error_response()] * 3)
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        assert _stream_error(output).failure_type == FailureType.transient_error
+        assert output.records == []
+
+    @HttpMocker()
+    def test_given_html_page_with_200_once_when_read_then_slice_restarts_and_records_emitted_once(self, http_mocker: HttpMocker) -> None:
+        self._assert_restarts_after(http_mocker, html_response(200))
+
+    @HttpMocker()
+    def test_given_truncated_json_once_when_read_then_slice_restarts_and_records_emitted_once(self, http_mocker: HttpMocker) -> None:
+        self._assert_restarts_after(http_mocker, truncated_json_response())
+
+    @HttpMocker()
+    def test_given_200_without_records_once_when_read_then_slice_restarts_and_records_emitted_once(self, http_mocker: HttpMocker) -> None:
+        self._assert_restarts_after(http_mocker, page_without_records_response())
+
+    def _assert_restarts_after(self, http_mocker: HttpMocker, bad_page: HttpResponse) -> None:
+        # The second search is bad once: the slice is read again from its first search, and the first
+        # search's record is not emitted twice.
+        records = generate_cdrs(2, _IN_DAY_ONE)
+        first_search = CdrPageBuilder().with_records(records[:1]).with_search_token("token-1").build()
+        http_mocker.get(_cdrs_request().build(), [first_search, first_search])
+        http_mocker.get(
+            _cdrs_request().with_search_token("token-1").build(),
+            [bad_page, CdrPageBuilder().with_records(records[1:]).build()],
+        )
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_400_about_search_token_when_read_then_slice_restarts_from_first_search(self, http_mocker: HttpMocker) -> None:
+        records = generate_cdrs(2, _IN_DAY_ONE)
+        first_search = CdrPageBuilder().with_records(records[:1]).with_search_token("token-1").build()
+        http_mocker.get(_cdrs_request().build(), [first_search, first_search])
+        http_mocker.get(
+            _cdrs_request().with_search_token("token-1").build(),
+            [invalid_search_token_response(), CdrPageBuilder().with_records(records[1:]).build()],
+        )
+
+        output = _read(_one_day_config())
+
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+        assert not output.errors
+
+    @HttpMocker()
+    def test_given_malformed_200_once_when_read_then_restarts_and_records(self, http_mocker: HttpMocker) -> None:
+        record = cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))
+        http_mocker.get(_cdrs_request().build(), [html_response(200), CdrPageBuilder().with_record(record).build()])
+
+        output = _read(_one_day_config())
+
+        assert not output.errors
+        assert _uuids(output) == ["a"]
+
+    @HttpMocker()
+    def test_given_malformed_200_twice_in_a_row_when_read_then_transient_error_naming_the_body(self, http_mocker: HttpMocker) -> None:
+        # The CDK reads a slice at most twice: the second malformed page fails the stream, state not advanced.
+        http_mocker.get(_cdrs_request().build(), [html_response(200)] * 2)
+
+        output = _read(_one_day_config(), expecting_exception=True)
+
+        error = _stream_error(output)
+        assert error.failure_type == FailureType.transient_error
+        assert "not JSON" in error.message
+        assert output.records == []
+        states = [message.state.stream.stream_state.__dict__.get("timestamp") for message in output.state_messages]
+        assert all(state is None or state <= "2026-06-01T00:00:00.000000Z" for state in states)  # never past the failed slice
+
+
+@freeze_time(_NOW)
+class SecretTest(TestCase):
+    """The API key travels in the query string: no output of a failed read may contain it, in any form."""
+
+    _KEY_FORMS = sorted({CC_API_KEY, quote(CC_API_KEY), quote(CC_API_KEY, safe=""), quote_plus(CC_API_KEY), json.dumps(CC_API_KEY)[1:-1]})
+
+    def setUp(self) -> None:
+        _patch_sleep(self)
+
+    @HttpMocker()
+    def test_given_401_when_read_with_debug_then_key_in_no_output(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), invalid_key_response(401))
+
+        self._assert_key_in_no_output()
+
+    @HttpMocker()
+    def test_given_500_on_every_try_when_read_with_debug_then_key_in_no_output(self, http_mocker: HttpMocker) -> None:
+        http_mocker.get(_cdrs_request().build(), [server_error_response()] * 3)
+
+        self._assert_key_in_no_output()
+
+    def _assert_key_in_no_output(self) -> None:
+        # Debug logs are formatted (and so filtered) by the CDK's formatter, as on the platform.
+        debug_logs, handler = io.StringIO(), None
+        handler = logging.StreamHandler(debug_logs)
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(AirbyteLogFormatter())
+        logging.getLogger().addHandler(handler)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                output = _read(_one_day_config(), expecting_exception=True, debug=True)
+        finally:
+            logging.getLogger().removeHandler(handler)
+
+        assert output.errors
+        messages = [json.dumps(AirbyteMessageSerializer.dump(message)) for message in output._messages]
+        for text in messages + [debug_logs.getvalue(), stdout.getvalue(), stderr.getvalue()]:
+            for form in self._KEY_FORMS:
+                assert form not in text, f"the API key leaked as {form!r} in: {text[:500]}"
+
+
+def _patch_sleep(test: TestCase) -> List[float]:
+    """Makes `time.sleep` return at once (after at most 10 ms, so that no polling thread spins) for the
+    duration of the test, and lists the waits that were asked for."""
+    real_sleep, waits = time.sleep, []
+
+    def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+        real_sleep(min(seconds, 0.01))
+
+    patcher = patch("time.sleep", fake_sleep)
+    patcher.start()
+    test.addCleanup(patcher.stop)
+    return waits
+
+
+def _assert_config_error(output: EntrypointOutput, field: str) -> None:
+    error = _stream_error(output)
+    assert error.failure_type == FailureType.config_error, error
+    assert field in error.message
+    assert output.records == []

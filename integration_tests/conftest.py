@@ -1,0 +1,172 @@
+"""Shared fixtures: an emulator serving both APIs over a few recent days, and configs that point at it."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+from emulator import Emulator, EmulatorConfig
+from integration_tests.connector_runner import DATE_FORMAT, recent_days
+
+DAYS = 3
+START, END = recent_days(DAYS)
+
+
+def emulator_config(**overrides: Any) -> EmulatorConfig:
+    settings = dict(seed=7, start=START.strftime(DATE_FORMAT), end=END.strftime(DATE_FORMAT), calls_per_day=150, cc_records_per_day=150)
+    settings.update(overrides)
+    return EmulatorConfig(**settings)
+
+
+def connector_config(emu: Emulator, apis: tuple[str, ...] = ("work_analytics", "contact_center"), **overrides: Any) -> dict:
+    creds = emu.credentials
+    config: dict[str, Any] = {
+        "start_date": START.strftime(DATE_FORMAT),
+        "end_date": END.strftime(DATE_FORMAT),
+        "retry_backoff_seconds": 0.1,
+        "max_retries": 3,
+    }
+    if "work_analytics" in apis:
+        config["work_analytics"] = {
+            "api_key": creds["wa_api_key"],
+            "username": creds["wa_username"],
+            "password": creds["wa_password"],
+            "base_url": emu.work_analytics_base_url,
+        }
+    if "contact_center" in apis:
+        config["contact_center"] = {"api_key": creds["cc_api_key"], "base_url": emu.contact_center_base_url}
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    with Emulator(emulator_config()) as emu:
+        yield emu
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fault-suite helpers (used by test_faults_*.py): a clean emulator per test, exact record sets, timed
+# request logs and the access tokens the emulator issued.
+# ---------------------------------------------------------------------------------------------------------
+
+PRIMARY_KEYS = {"call_records": "callId", "call_legs": "legId", "contact_center_cdrs": "uuid",
+                "contact_center_wrapup_codes": "code"}
+INCREMENTAL_STREAMS = ("call_records", "call_legs", "contact_center_cdrs")
+
+
+def primary_key(stream: str) -> str:
+    return PRIMARY_KEYS.get(stream, "id")
+
+
+@pytest.fixture
+def clean_emulator(emulator: Emulator) -> Iterator[Emulator]:
+    """The module's emulator with no fault rules and an empty request log, before and after the test."""
+    emulator.clear_faults()
+    emulator.request_log.clear()
+    yield emulator
+    emulator.clear_faults()
+    emulator.request_log.clear()
+
+
+def duplicate_keys(records: list[dict], stream: str) -> list:
+    seen: set = set()
+    duplicates = []
+    for record in records:
+        key = record.get(primary_key(stream))
+        if key in seen:
+            duplicates.append(key)
+        seen.add(key)
+    return duplicates
+
+
+def stream_errors(run: Any) -> list[dict]:
+    """The run's TRACE errors less the CDK's closing summary ("During the sync, the following streams did not
+    sync successfully"), which is always a config_error whatever the streams' own errors were."""
+    return [error for error in run.errors if error.get("internal_message") != "Concurrent read failure"]
+
+
+def without_nulls(value: Any) -> Any:
+    """The CDK's record serializer leaves out fields whose value is null: compare without them."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def assert_exact_records(records: list[dict], expected: list[dict], stream: str) -> None:
+    """`records` are exactly `expected`: the same keys, no key twice, every record equal to the API's row
+    (null fields aside, see `without_nulls`)."""
+    key = primary_key(stream)
+    duplicates = duplicate_keys(records, stream)
+    assert not duplicates, f"{stream}: {len(duplicates)} duplicate keys, e.g. {duplicates[:3]}"
+    got = {str(record.get(key)): record for record in records}
+    want = {str(row[key]): row for row in expected}
+    missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
+    assert not missing and not extra, (
+        f"{stream}: {len(got)} records, expected {len(want)}; missing {missing[:3]}, unexpected {extra[:3]}"
+    )
+    different = [k for k in want if without_nulls(got[k]) != without_nulls(want[k])]
+    assert not different, f"{stream}: {len(different)} records differ from the API's rows, e.g. {different[:3]}"
+
+
+def ground_truth(emu: Emulator, stream: str, start: Any = None, end: Any = None) -> list[dict]:
+    """The emulator's rows for `stream` over [start, end) (default: the configs' START..END)."""
+    if stream in INCREMENTAL_STREAMS:
+        return emu.ground_truth(stream, start or START, end or END)
+    return emu.ground_truth(stream)
+
+
+def record_request_times(emu: Emulator) -> list[tuple[float, str, str, dict, int]]:
+    """Starts a timed copy of `emu.request_log`: (time.monotonic(), method, path, params, status) per request.
+
+    The emulator's own log has no times; a test that measures a wait (Retry-After) needs them.
+    """
+    import time
+
+    timed: list[tuple[float, str, str, dict, int]] = getattr(emu, "_fault_suite_times", [])
+    timed.clear()
+    if hasattr(emu, "_fault_suite_times"):  # already installed on this emulator
+        return timed
+    emu._fault_suite_times = timed  # type: ignore[attr-defined]
+    original = emu._record
+
+    def record(request: Any, status: int) -> None:
+        if not request.path.startswith("/_emulator"):
+            timed.append((time.monotonic(), request.method, request.path, dict(request.params), status))
+        original(request, status)
+
+    emu._record = record  # type: ignore[method-assign]
+    return timed
+
+
+def capture_issued_tokens(emu: Emulator) -> list[str]:
+    """Every Work Analytics access token the emulator issues from now on (it does not list them itself)."""
+    tokens: list[str] = getattr(emu, "_fault_suite_tokens", [])
+    if hasattr(emu, "_fault_suite_tokens"):  # already installed on this emulator
+        return tokens
+    emu._fault_suite_tokens = tokens  # type: ignore[attr-defined]
+    store = emu.work_analytics.tokens
+    original = store.issue
+
+    def issue(lifetime_s: float) -> str:
+        token = original(lifetime_s)
+        tokens.append(token)
+        return token
+
+    store.issue = issue  # type: ignore[method-assign]
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CDK standard tests (test_standard_source.py)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The CDK's standard-test base classes mark their Docker tests `image_tests` (and credentialed scenarios
+    # `requires_creds`) without registering the marks; registered here, importing them raises no warning.
+    config.addinivalue_line("markers", "image_tests: the CDK's Docker image tests (skipped offline)")
+    config.addinivalue_line("markers", "requires_creds: CDK standard-test scenarios that need real credentials")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -86,15 +87,23 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     """Like the CDK's `launch`, and every message but a record passes the secret filter on its way out.
 
     The CDK filters logs and the traces it raises itself, but a stream's error trace (which quotes the
-    request URL, and with it the contact-center key) is written unfiltered.
+    request URL, and with it the contact-center key) is written unfiltered. A config error raised while
+    reading (bad state, a stream of an unconfigured API) is reported like one found before: one sentence,
+    no traceback in the logs.
     """
     entrypoint = FastRecordEntrypoint(source)
     parsed_args = entrypoint.parse_args(args)
     with PRINT_BUFFER:
-        for line in entrypoint.run(parsed_args):
-            if not line.startswith(_RECORD_LINE):
-                line = mask(line)
-            print(f"{line}\n", end="")
+        try:
+            for line in entrypoint.run(parsed_args):
+                if not line.startswith(_RECORD_LINE):
+                    line = mask(line)
+                print(f"{line}\n", end="")
+        except AirbyteTracedException as error:
+            if error.failure_type != FailureType.config_error:
+                raise  # the CDK's handler reports it, stack trace included, as a system or transient error
+            problem = error.message or error.internal_message or "The configuration cannot be used."
+            sys.exit(_report_config_problem(parsed_args.command, problem))
 
 
 def _print(message: AirbyteMessage) -> None:
@@ -118,8 +127,13 @@ def _unreadable_file_problem(args: List[str]) -> str | None:
             path = args[args.index(flag) + 1] if args.index(flag) + 1 < len(args) else ""
             try:
                 reader(path)
-            except Exception as error:  # unreadable or not JSON: say which file, not a traceback
-                return f"The {flag[2:]} file {path!r} could not be read as JSON ({type(error).__name__})."
+            except Exception as error:  # unreadable, not JSON, or not the protocol's shape: say which file
+                try:
+                    with open(path) as file:
+                        json.load(file)
+                except (OSError, ValueError):
+                    return f"The {flag[2:]} file {path!r} could not be read as JSON ({type(error).__name__})."
+                return f"The {flag[2:]} file {path!r} is JSON but not in the Airbyte protocol's format ({type(error).__name__})."
     return None
 
 

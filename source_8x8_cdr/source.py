@@ -25,6 +25,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.secrets import mask, register_config_secrets
+from source_8x8_cdr.state import check_state
 
 STREAMS_BY_API = {
     "work_analytics": ("call_records", "call_legs"),
@@ -130,6 +131,11 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         A failed stream's trace quotes the request URL, and with it the contact-center key; the CDK
         emits it unfiltered (its own uncaught-error path filters).
         """
+        self._refuse_streams_of_unconfigured_apis(catalog)
+        try:
+            check_state(state)
+        except ConfigError as problem:
+            raise config_error(str(problem)) from None
         for message in super().read(logger, config, catalog, state):
             if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
                 error = message.trace.error
@@ -137,6 +143,16 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
                 error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
                 error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
             yield message
+
+    def _refuse_streams_of_unconfigured_apis(self, catalog: ConfiguredAirbyteCatalog) -> None:
+        configured = configured_apis(self._usable_config())
+        for api, names in STREAMS_BY_API.items():
+            selected = [each.stream.name for each in catalog.streams if each.stream.name in names]
+            if selected and api not in configured:
+                raise config_error(
+                    f"The catalog selects {', '.join(selected)}, but `{api}` is not configured: "
+                    f"add the `{api}` block to the config or deselect these streams."
+                )
 
     # -- check ------------------------------------------------------------------------------------------------
 

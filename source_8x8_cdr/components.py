@@ -12,7 +12,7 @@ import time
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -314,6 +314,20 @@ class WallClockWindowRequester(HttpRequester):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+_PAGING_PARAMETERS = {"scrollId", "page", "search_token"}
+
+
+def _request_window(answer: Any) -> Optional[tuple]:
+    """What identifies the slice a response belongs to: its path and query without the paging parameters."""
+    request = getattr(answer, "request", None)
+    url = getattr(request, "url", None)
+    if not url:
+        return None
+    parts = urlsplit(url)
+    query = tuple(sorted(pair for pair in parse_qsl(parts.query) if pair[0] not in _PAGING_PARAMETERS))
+    return parts.path, query
+
+
 @dataclass
 class PageCheckingErrorHandler(ErrorHandler):
     """Adds body checks and a bounded slice restart to the manifest's status-code rules.
@@ -324,9 +338,9 @@ class PageCheckingErrorHandler(ErrorHandler):
     is parsed once (see `parsed_body`) and, when it is not a page of records, the slice is read again from
     its first page (`RESET_PAGINATION`; `ExactlyOnceSliceFilter` drops what was already emitted). Expired
     scroll ids and search tokens (mapped to `RESET_PAGINATION` by the manifest rules) restart the same way.
-    The CDK reads a slice at most twice, so a second failure in a row fails the stream with a transient
-    error (`max_restarts` is 1); the state never moves past the slice, so the next sync reads it again.
-    Everything else is decided by `status_rules`.
+    The CDK reads a slice at most twice, so a second restart of the same slice (recognised by its request
+    window, per thread) fails the stream with a transient error (`max_restarts` is 1); the state never moves
+    past the slice, so the next sync reads it again. Everything else is decided by `status_rules`.
     """
 
     status_rules: ErrorHandler
@@ -355,23 +369,23 @@ class PageCheckingErrorHandler(ErrorHandler):
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
             problem = _describe_malformed_page(parsed_body(response_or_exception), self.records_field)
             if problem is None:
-                self._restarts.count = 0
                 return ErrorResolution(response_action=ResponseAction.SUCCESS)
-            return self._restart_or_fail(f"{self.api_name} answered {problem}")
+            return self._restart_or_fail(response_or_exception, f"{self.api_name} answered {problem}")
         resolution = self.status_rules.interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.RESET_PAGINATION:
-            return self._restart_or_fail(resolution.error_message or f"{self.api_name} asked to restart paging")
+            return self._restart_or_fail(response_or_exception, resolution.error_message or f"{self.api_name} asked to restart paging")
         return resolution
 
-    def _restart_or_fail(self, reason: str) -> ErrorResolution:
-        count = getattr(self._restarts, "count", 0) + 1
-        self._restarts.count = count
+    def _restart_or_fail(self, answer: Any, reason: str) -> ErrorResolution:
+        window = _request_window(answer)
+        count = getattr(self._restarts, "count", 0) + 1 if getattr(self._restarts, "window", None) == window else 1
+        self._restarts.window, self._restarts.count = window, count
         if count > self.max_restarts:
-            self._restarts.count = 0
+            self._restarts.window, self._restarts.count = None, 0
             return ErrorResolution(
                 response_action=ResponseAction.FAIL,
                 failure_type=FailureType.transient_error,
-                error_message=f"{reason}, {count} times in a row; the slice was not completed and the state was not advanced past it.",
+                error_message=f"{reason}, {count} times while reading one slice; the slice was not completed and the state was not advanced past it.",
             )
         logger.warning(f"{reason}; reading the slice again from its first page (restart {count} of {self.max_restarts}).")
         time.sleep(self.restart_pause_seconds * count)

@@ -47,12 +47,19 @@ def _is_local_host(host: str) -> bool:
         return False
 
 
+def _without_userinfo(value: str) -> str:
+    """The URL as it may be echoed in a message: a password typed into it stays out."""
+    scheme, _, rest = value.partition("://")
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}://{authority.rsplit('@', 1)[-1]}{slash}{path}" if rest else value.rsplit("@", 1)[-1]
+
+
 def _check_url(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"`{field}` must be a URL like https://host, got {value!r}.")
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"`{field}` must be a URL like https://host, got {value!r}.")
+        raise ConfigError(f"`{field}` must be a URL like https://host, got {_without_userinfo(value.strip())!r}.")
     if parts.username or parts.password:
         raise ConfigError(f"`{field}` must not contain a user name or password; use the credential fields.")
     if parts.scheme == "http" and not _is_local_host(parts.hostname):

@@ -42,10 +42,11 @@ UTC = timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def _response(body: Any, status_code: int = 200) -> requests.Response:
+def _response(body: Any, status_code: int = 200, url: str = "https://api.test/v2/call-records?startTime=day-1") -> requests.Response:
     """A `requests.Response` whose body is `body` as JSON, or as it is when it is bytes or a string."""
     response = requests.Response()
     response.status_code = status_code
+    response.request = requests.Request("GET", url).prepare()
     if isinstance(body, bytes):
         response._content = body
     elif isinstance(body, str):
@@ -576,15 +577,32 @@ class TestPageCheckingErrorHandler:
         failure = handler.interpret_response(_response("<html>"))
 
         assert failure.failure_type == FailureType.transient_error
-        assert "4 times in a row" in failure.error_message and "state was not advanced" in failure.error_message
+        assert "4 times while reading one slice" in failure.error_message and "state was not advanced" in failure.error_message
 
-    def test_given_a_good_page_between_malformed_ones_when_interpreted_then_count_starts_again(self) -> None:
+    def test_given_a_good_page_between_malformed_ones_of_one_slice_when_interpreted_then_still_counted(self) -> None:
+        # The CDK counts every reset of a slice, not only consecutive ones.
         handler = self._handler()
         for _ in range(3):
             handler.interpret_response(_response("<html>"))
         handler.interpret_response(_response(_GOOD_PAGE))
 
-        assert handler.interpret_response(_response("<html>")).response_action == ResponseAction.RESET_PAGINATION
+        assert handler.interpret_response(_response("<html>")).response_action == ResponseAction.FAIL
+
+    def test_given_next_page_of_the_same_slice_when_interpreted_then_counted_with_its_slice(self) -> None:
+        handler = self._handler(max_restarts=1)
+        handler.interpret_response(_response("<html>"))
+
+        next_page = _response("<html>", url="https://api.test/v2/call-records?startTime=day-1&scrollId=abc")
+
+        assert handler.interpret_response(next_page).response_action == ResponseAction.FAIL
+
+    def test_given_another_slice_when_interpreted_then_count_starts_again(self) -> None:
+        handler = self._handler(max_restarts=1)
+        handler.interpret_response(_response("<html>"))
+
+        other_slice = _response("<html>", url="https://api.test/v2/call-records?startTime=day-2")
+
+        assert handler.interpret_response(other_slice).response_action == ResponseAction.RESET_PAGINATION
 
     def test_given_status_rules_ask_for_restart_when_interpreted_then_counted_like_malformed_pages(self) -> None:
         expired = ErrorResolution(response_action=ResponseAction.RESET_PAGINATION, error_message="search_token expired")

@@ -38,6 +38,9 @@ def _build_source(args: List[str]) -> SourceEightByEightCdr:
     )
 
 
+_RECORD_LINE = '{"type":"RECORD"'
+
+
 class FastRecordEntrypoint(AirbyteEntrypoint):
     """The CDK entrypoint, with RECORD messages written straight to JSON by orjson during `read`.
 
@@ -62,9 +65,27 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
                 yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
                 catalog = self.source.read_catalog(parsed_args.catalog)
                 state = self.source.read_state(parsed_args.state)
-                yield from map(_message_to_json, self.read(source_spec, config, catalog, state))
+                yield from _joined_records(map(_message_to_json, self.read(source_spec, config, catalog, state)))
         finally:
             yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
+
+
+def _joined_records(lines: Iterable[str], most: int = 500) -> Iterable[str]:
+    """Consecutive record lines joined into one write; any other message first flushes them, in order."""
+    batch: list[str] = []
+    for line in lines:
+        if line.startswith(_RECORD_LINE):
+            batch.append(line)
+            if len(batch) < most:
+                continue
+            line = ""
+        if batch:
+            yield "\n".join(batch)
+            batch = []
+        if line:
+            yield line
+    if batch:
+        yield "\n".join(batch)
 
 
 def _message_to_json(message: AirbyteMessage) -> str:
@@ -78,9 +99,6 @@ def _message_to_json(message: AirbyteMessage) -> str:
         return orjson.dumps({"type": "RECORD", "record": body}).decode()
     except TypeError:  # a value orjson cannot write: let the CDK's serializer (and its fallback) handle it
         return AirbyteEntrypoint.airbyte_message_to_string(message)
-
-
-_RECORD_LINE = '{"type":"RECORD"'
 
 
 def launch(source: SourceEightByEightCdr, args: List[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -155,6 +156,18 @@ def _unreadable_file_problem(args: List[str]) -> str | None:
     return None
 
 
+def _tune_garbage_collector() -> None:
+    """Fewer, cheaper garbage collections while reading.
+
+    A read keeps hundreds of thousands of small objects alive (parsed pages, records in flight), and the
+    default thresholds make the collector rescan them every few hundred allocations: about a third of the
+    CPU of a read. What exists after start-up (modules, the manifest) is frozen out of collection, and
+    the youngest generation is collected every 50,000 allocations instead of 700. Cycles are still freed.
+    """
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def run() -> None:
     args = sys.argv[1:]
     command = args[0] if args else ""
@@ -165,6 +178,8 @@ def run() -> None:
     source = _build_source(args)
     if command in ("check", "discover", "read") and source.config_problem:
         sys.exit(_report_config_problem(command, source.config_problem))
+    if command == "read":
+        _tune_garbage_collector()
     launch(source, args)
 
 

@@ -23,6 +23,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_8x8_cdr.components import cursor_moment
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import check_state
@@ -51,11 +52,16 @@ class UtcDatetimeParser(DatetimeParser):
     The CDK keeps the offset a record's timestamp came with (`2024-07-31T12:43:09.000-03:00`) and then
     formats state with `strftime`, which writes that wall-clock time followed by the literal `Z`: three
     hours off. Comparisons between offsets are right either way; only the written state was not.
+
+    It is also the cursor's hot path (every record is parsed): epoch milliseconds and ISO 8601 are read
+    by `cursor_moment` (`fromisoformat`, ~0.4 µs) before the CDK's `strptime` (~15 µs) is tried.
     """
 
     def parse(self, date: Any, format: str) -> datetime:
-        parsed = super().parse(date, format)
-        return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
+        moment = cursor_moment(date)
+        if moment is not None:
+            return moment
+        return super().parse(date, format).astimezone(timezone.utc)
 
 
 class HashOnceStreamSlice(StreamSlice):

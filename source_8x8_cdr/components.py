@@ -417,6 +417,10 @@ class JsonPageExtractor(RecordExtractor):
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _epoch_ms(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
 def cursor_moment(value: Any) -> Optional[datetime]:
     """A record cursor as an aware UTC datetime: epoch milliseconds (int or digit string) or ISO 8601 with an
     offset, such as `2024-07-31T12:43:09.000-03:00`. None when the value cannot be read."""
@@ -475,14 +479,19 @@ class ExactlyOnceSliceFilter(RecordFilter):
         cursor_field, primary_key = self.cursor_field, self.primary_key
         for record in records:
             data = record.data if isinstance(record, Record) else record
-            moment = cursor_moment(data.get(cursor_field))
-            if moment is None:
-                logger.warning(
-                    f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
-                    f"({type(data.get(cursor_field)).__name__}); emitting it as is."
-                )
-            elif not start <= moment <= end:
-                continue
+            value = data.get(cursor_field)
+            if type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
+                if not start <= value <= end:
+                    continue
+            else:
+                moment = cursor_moment(value)
+                if moment is None:
+                    logger.warning(
+                        f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
+                        f"({type(value).__name__}); emitting it as is."
+                    )
+                elif not start <= _epoch_ms(moment) <= end:
+                    continue
             key = data.get(primary_key)
             if key is not None:
                 if key in seen:
@@ -490,11 +499,12 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 seen.add(key)
             yield record
 
-    def _slice_state(self, stream_slice: StreamSlice) -> tuple[datetime, datetime, set]:
+    def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set]:
+        """The slice's bounds in epoch milliseconds and the keys it emitted, for this thread."""
         bounds = (stream_slice["start_time"], stream_slice["end_time"])
         current = getattr(self._current, "slice", None)
         if current is None or current[0] != bounds:
-            current = (bounds, parse_utc(bounds[0]), parse_utc(bounds[1]), set())
+            current = (bounds, _epoch_ms(parse_utc(bounds[0])), _epoch_ms(parse_utc(bounds[1])), set())
             self._current.slice = current
         return current[1], current[2], current[3]
 

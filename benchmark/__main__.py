@@ -205,9 +205,9 @@ class Bench:
         rows = []
         for size in self.args.memory_sizes:
             days = math.ceil(size / per_day)
-            # At least as many slices as the default concurrency (6), so that both sizes hold as many pages
+            # At least as many slices as the default concurrency (10), so that both sizes hold as many pages
             # in flight at once and the ratio shows what grows with the record count alone.
-            slice_hours = 24 if days >= 6 else max(1, days * 24 // 6)
+            slice_hours = 24 if days >= 10 else max(1, days * 24 // 10)
             slices = days * 24 // slice_hours
             start = self.data_end - timedelta(days=days)
             files = self.files(f"memory-{size}", connector_config(emulator, start, days, slice_hours=slice_hours), "call_records")

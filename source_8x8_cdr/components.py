@@ -53,6 +53,7 @@ def interpolate(value: Any, config: Config, parameters: Mapping[str, Any]) -> An
 # ---------------------------------------------------------------------------------------------------------------------
 
 _PARSED = "_source_8x8_cdr_parsed_body"
+_PAGE_SIZE = "_source_8x8_cdr_page_size"
 _NOT_JSON = object()
 
 
@@ -71,6 +72,17 @@ def parsed_body(response: requests.Response) -> Any:
             cached = _NOT_JSON
         response.__dict__[_PARSED] = cached
     return cached
+
+
+def records_in_page(response: requests.Response, records_field: str) -> int:
+    """How many records the page held when it arrived (the extractor empties the list as it goes)."""
+    known = response.__dict__.get(_PAGE_SIZE)
+    if known is None:
+        body = parsed_body(response)
+        records = body.get(records_field) if records_field and isinstance(body, dict) else body
+        known = len(records) if isinstance(records, list) else 0
+        response.__dict__[_PAGE_SIZE] = known
+    return known
 
 
 def _describe_malformed_page(body: Any, records_field: str) -> Optional[str]:
@@ -369,6 +381,7 @@ class PageCheckingErrorHandler(ErrorHandler):
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
             problem = _describe_malformed_page(parsed_body(response_or_exception), self.records_field)
             if problem is None:
+                records_in_page(response_or_exception, self.records_field)  # counted before the extractor empties the page
                 return ErrorResolution(response_action=ResponseAction.SUCCESS)
             return self._restart_or_fail(response_or_exception, f"{self.api_name} answered {problem}")
         resolution = self.status_rules.interpret_response(response_or_exception)
@@ -399,7 +412,8 @@ class JsonPageExtractor(RecordExtractor):
     Why not `DpathExtractor`: it decodes the body with the standard library and walks the path with `dpath`
     for each page, which is most of the time spent per record on a 7,000-record page; and it would decode
     the page a second time after the error handler and the paginator. The page shape was already checked
-    by `PageCheckingErrorHandler`, so this only reads the list at `field` (the whole body when empty).
+    by `PageCheckingErrorHandler`, so this only reads the list at `field` (the whole body when empty),
+    emptying it as it goes; the paginators read the page's size from `records_in_page`.
     """
 
     parameters: InitVar[Mapping[str, Any]]
@@ -409,7 +423,12 @@ class JsonPageExtractor(RecordExtractor):
         body = parsed_body(response)
         records = body.get(self.field) if self.field and isinstance(body, dict) else body
         if isinstance(records, list):
-            yield from records
+            # Hand each record over and drop it from the page: a 7,000-record page is not held whole
+            # while its records wait in the CDK's queue (peak memory follows the queue, not the pages).
+            records_in_page(response, self.field)
+            records.reverse()
+            while records:
+                yield records.pop()
         elif isinstance(records, dict):
             yield records
 
@@ -544,7 +563,7 @@ class ScrollIdPagination(PaginationStrategy):
         page_size_override: Optional[int] = None,
     ) -> Optional[Any]:
         body = parsed_body(response)
-        if not isinstance(body, dict) or not body.get("data"):
+        if not isinstance(body, dict) or not records_in_page(response, "data"):
             return None
         meta = body.get("meta")
         scroll_id = meta.get("scrollId") if isinstance(meta, dict) else None
@@ -599,8 +618,7 @@ class SearchTokenPagination(PaginationStrategy):
         page_size_override: Optional[int] = None,
     ) -> Optional[Any]:
         body = parsed_body(response)
-        records = body.get("records") if isinstance(body, dict) else None
-        count = len(records) if isinstance(records, list) else 0
+        count = records_in_page(response, "records")
         new_token = body.get("search_token") if isinstance(body, dict) else None
         new_token = new_token if isinstance(new_token, str) and new_token else None
         current = last_page_token_value if isinstance(last_page_token_value, dict) else {}

@@ -84,7 +84,9 @@ def duplicate_keys(records: list[dict], stream: str) -> list:
 def stream_errors(run: Any) -> list[dict]:
     """The run's TRACE errors less the CDK's closing summary ("During the sync, the following streams did not
     sync successfully"), which is always a config_error whatever the streams' own errors were."""
-    return [error for error in run.errors if error.get("internal_message") != "Concurrent read failure"]
+    summary = "During the sync, the following streams did not sync successfully"
+    return [error for error in run.errors
+            if error.get("internal_message") != "Concurrent read failure" and not error.get("message", "").startswith(summary)]
 
 
 def without_nulls(value: Any) -> Any:

@@ -126,7 +126,9 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
     is no refresh token); and once more when a data call answers 401 (the manifest maps 401 to
     `REFRESH_TOKEN_THEN_RETRY`, and the CDK calls `refresh_and_set_access_token` at most once per request,
     so a second 401 in a row fails as an auth error instead of looping). Logins are serialised by a lock, so
-    concurrent slices share one token. Every token is registered as a secret before it is used.
+    concurrent slices share one token. Every token is registered as a secret before it is used. The login
+    is not a manifest requester, so it retries by itself: network errors, 429/5xx and cut-off answers are
+    tried `max_retries` more times with exponential backoff (or `Retry-After`); refused credentials never.
     """
 
     config: Config
@@ -137,6 +139,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
     password: Union[InterpolatedString, str] = ""
     refresh_margin_seconds: int = 120
     timeout_seconds: float = 30.0
+    max_retries: Union[int, str] = 5
+    backoff_seconds: Union[float, str] = 2
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         def resolve(value: Union[InterpolatedString, str]) -> str:
@@ -146,6 +150,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
         self._api_key = resolve(self.api_key)
         self._username = resolve(self.username)
         self._password = resolve(self.password)
+        self._attempts = int(interpolate(self.max_retries, self.config, parameters) or 0) + 1
+        self._backoff = float(interpolate(self.backoff_seconds, self.config, parameters) or 0)
         self._lock = threading.Lock()
         self._token: Optional[str] = None
         self._refresh_at = 0.0
@@ -174,34 +180,51 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
             return self._token  # type: ignore[return-value]  # _login sets it or raises
 
     def _login(self) -> None:
+        """One login, tried again on a network error, a 429/5xx or a cut-off answer (not on refused credentials)."""
         url = f"{self._base_url}/v1/oauth/token"
-        try:
-            response = self._session.post(
-                url,
-                headers={"8x8-apikey": self._api_key},
-                data={"username": self._username, "password": self._password},
-                timeout=self.timeout_seconds,
-            )
-        except requests.RequestException as error:
-            raise AirbyteTracedException(
-                message=f"Could not reach the Work Analytics login at {_host(url)} ({type(error).__name__}). "
-                "Check work_analytics.base_url and the network.",
-                internal_message=f"login request failed: {type(error).__name__}",
-                failure_type=FailureType.transient_error,
-            ) from None
-        body = parsed_body(response)
-        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
-            token = str(body["access_token"])
-            register_secret(token)
-            lifetime = _as_seconds(body.get("expires_in"), default=1800)
-            self._token = token
-            self._refresh_at = time.monotonic() + max(lifetime - self.refresh_margin_seconds, lifetime / 2)
-            return
-        raise AirbyteTracedException(
-            message=_login_failure_message(response.status_code, body, url),
-            internal_message=f"login answered HTTP {response.status_code}",
-            failure_type=FailureType.transient_error if response.status_code >= 500 or response.status_code == 429 else FailureType.config_error,
-        )
+        attempts = self._attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._session.post(
+                    url,
+                    headers={"8x8-apikey": self._api_key},
+                    data={"username": self._username, "password": self._password},
+                    timeout=self.timeout_seconds,
+                )
+            except requests.RequestException as error:
+                failure = AirbyteTracedException(
+                    message=f"Could not reach the Work Analytics login at {_host(url)} ({type(error).__name__}). "
+                    "Check work_analytics.base_url and the network.",
+                    internal_message=f"login request failed: {type(error).__name__}",
+                    failure_type=FailureType.transient_error,
+                )
+                retry_after = None
+            else:
+                body = parsed_body(response)
+                if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+                    self._keep_token(body)
+                    return
+                overloaded = response.status_code == 429 or response.status_code >= 500
+                failure = AirbyteTracedException(
+                    message=_login_failure_message(response.status_code, body, url),
+                    internal_message=f"login answered HTTP {response.status_code}",
+                    failure_type=FailureType.transient_error if overloaded else FailureType.config_error,
+                )
+                if not overloaded and response.status_code != 200:  # refused: trying again cannot help
+                    raise failure
+                retry_after = _as_seconds(response.headers.get("Retry-After"), default=0) or None
+            if attempt < attempts:
+                pause = retry_after or self._backoff * 2 ** (attempt - 1)
+                logger.warning(f"Work Analytics login failed ({failure.internal_message}); trying again in {pause:.1f} s.")
+                time.sleep(pause)
+        raise failure
+
+    def _keep_token(self, body: Mapping[str, Any]) -> None:
+        token = str(body["access_token"])
+        register_secret(token)
+        lifetime = _as_seconds(body.get("expires_in"), default=1800)
+        self._token = token
+        self._refresh_at = time.monotonic() + max(lifetime - self.refresh_margin_seconds, lifetime / 2)
 
 
 def _as_seconds(value: Any, default: float) -> float:
@@ -284,6 +307,7 @@ class WallClockWindowRequester(HttpRequester):
         time_format: e.g. `"%Y-%m-%d %H:%M:%S"`
         time_zone: an IANA name, may be interpolated, e.g. `"{{ config['contact_center'].get('time_zone', 'UTC') }}"`
         end_padding_minutes: how much further than the slice end to ask, may be interpolated (default 0)
+        read_timeout_in_seconds: as in `HttpRequester`, but may be interpolated from the config
     """
 
     request_parameters: Optional[Union[str, Mapping[str, Any]]] = None
@@ -300,6 +324,8 @@ class WallClockWindowRequester(HttpRequester):
             )
         self._zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
         self._end_padding = timedelta(minutes=int(interpolate(self.end_padding_minutes, self.config, parameters) or 0))
+        if self.read_timeout_in_seconds is not None:  # may come from the config, as a string to interpolate
+            self.read_timeout_in_seconds = float(interpolate(self.read_timeout_in_seconds, self.config, parameters))
         super().__post_init__(parameters)
 
     def get_request_params(

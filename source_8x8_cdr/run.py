@@ -102,6 +102,20 @@ def _message_to_json(message: AirbyteMessage) -> str:
         return AirbyteEntrypoint.airbyte_message_to_string(message)
 
 
+class ConfigErrorsWithoutTraceback(logging.Filter):
+    """Log lines about a refused config keep their sentence and lose the Python traceback.
+
+    The CDK logs every failed slice with its stack; for a config error (a wrong key, a PBX without access)
+    that is noise in front of the one sentence the user needs. Other errors keep their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     """Like the CDK's `launch`, and every message but a record passes the secret filter on its way out.
 
@@ -112,6 +126,8 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     """
     entrypoint = FastRecordEntrypoint(source)
     parsed_args = entrypoint.parse_args(args)
+    for handler in logging.getLogger().handlers + logging.getLogger("airbyte").handlers:
+        handler.addFilter(ConfigErrorsWithoutTraceback())
     with PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):

@@ -95,6 +95,14 @@ def _tune_cursor(stream: Any) -> None:
     cursor.stream_slices = lambda: (HashOnceStreamSlice(each) for each in make_slices())
 
 
+# The CDK's words when a request is refused again right after a new login (only Work Analytics logs in).
+_CDK_SECOND_401 = "Refreshed OAuth access token is rejected by the API."
+_SECOND_401 = (
+    "Work Analytics refused a fresh access token (HTTP 401 right after a new login): the user can log in but "
+    "may not read reports. Check that work_analytics.username has access to Analytics for 8x8 Work."
+)
+
+
 def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
@@ -135,19 +143,29 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         """The CDK's read, with stream error traces passed through the secret filter.
 
         A failed stream's trace quotes the request URL, and with it the contact-center key; the CDK
-        emits it unfiltered (its own uncaught-error path filters).
+        emits it unfiltered (its own uncaught-error path filters). A config error that every slice meets
+        is reported once.
         """
         self._refuse_streams_of_unconfigured_apis(catalog)
         try:
             check_state(state)
         except ConfigError as problem:
             raise config_error(str(problem)) from None
+        reported = set()
         for message in super().read(logger, config, catalog, state):
             if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
                 error = message.trace.error
                 error.message = mask(error.message) if error.message else error.message
                 error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
                 error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
+                if error.message == _CDK_SECOND_401:
+                    error.message = _SECOND_401
+                if error.failure_type == FailureType.config_error:
+                    # Every slice of a stream meets the same refused config: say it once, without a stack.
+                    if error.message in reported:
+                        continue
+                    reported.add(error.message)
+                    error.stack_trace = None
             yield message
 
     def _refuse_streams_of_unconfigured_apis(self, catalog: ConfiguredAirbyteCatalog) -> None:

@@ -31,10 +31,14 @@ def ensure_venv() -> None:
         print("Creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing source-8x8-cdr with its test and demo extras into .venv ...", flush=True)
-    subprocess.run(
+    install = subprocess.run(
         [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[tests,demo]"],
-        check=True,
+        capture_output=True,
+        text=True,
     )
+    if install.returncode != 0:  # pip's output only matters when it failed
+        print(install.stdout, install.stderr, sep="\n", file=sys.stderr)
+        raise SystemExit(f"Installing into .venv failed (pip exited {install.returncode}).")
     STAMP.write_text(wanted)
 
 

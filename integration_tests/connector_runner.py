@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 COMMAND = shutil.which("source-8x8-cdr") or str(Path(sys.executable).with_name("source-8x8-cdr"))
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -72,7 +72,12 @@ def run_connector(
             path = tmp_path / f"{flag[2:]}.json"
             path.write_text(json.dumps(content))
             args += [flag, str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    return run_command(args, timeout=timeout)
+
+
+def run_command(args: list[str], env: Optional[dict] = None, timeout: float = 300) -> ConnectorRun:
+    """Runs a command line of the connector and sorts its stdout into Airbyte messages."""
+    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
     messages = []
     for line in done.stdout.splitlines():
         try:

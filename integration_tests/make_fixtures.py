@@ -18,6 +18,7 @@ from typing import Any
 
 from emulator import Emulator, EmulatorConfig
 from integration_tests.conftest import primary_key
+from source_8x8_cdr.source import STREAMS_BY_API
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,17 +36,7 @@ ABNORMAL_STATE = "2999-12-31T23:59:59.999000Z"  # absurdly far in the future
 PLACEHOLDER_WA_URL = "https://work-analytics.example.com/analytics/work"
 PLACEHOLDER_CC_URL = "https://cc-example01.example.com"
 
-STREAMS = (
-    "call_records",
-    "call_legs",
-    "contact_center_cdrs",
-    "contact_center_agents",
-    "contact_center_queues",
-    "contact_center_teams",
-    "contact_center_campaigns",
-    "contact_center_deleted_agents",
-    "contact_center_wrapup_codes",
-)
+STREAMS = tuple(name for names in STREAMS_BY_API.values() for name in names)
 CURSORS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -20,7 +19,7 @@ import pytest
 
 from emulator import Emulator
 from integration_tests.conftest import assert_exact_records, connector_config, ground_truth, stream_errors
-from integration_tests.connector_runner import COMMAND, ConnectorRun, catalog_for
+from integration_tests.connector_runner import COMMAND, ConnectorRun, catalog_for, run_command
 
 TRACEBACK = "Traceback (most recent call last)"
 ALL_STREAMS = ("call_records", "contact_center_cdrs")
@@ -34,14 +33,7 @@ def run_raw(command: str, workdir: Path, config_text: str, catalog: Optional[dic
     if catalog is not None:
         (workdir / "catalog.json").write_text(json.dumps(catalog))
         args += ["--catalog", str(workdir / "catalog.json")]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
-    messages = []
-    for line in done.stdout.splitlines():
-        try:
-            messages.append(json.loads(line))
-        except json.JSONDecodeError:
-            messages.append({"type": "NOT_JSON", "line": line})
-    return ConnectorRun(done.returncode, done.stdout, done.stderr, messages)
+    return run_command(args)
 
 
 def check_and_read(tmp_path: Path, config: Any, streams: tuple[str, ...] = ALL_STREAMS) -> tuple[ConnectorRun, ConnectorRun]:

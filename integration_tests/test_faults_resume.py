@@ -25,7 +25,6 @@ from integration_tests.conftest import (
     emulator_config,
     ground_truth,
     primary_key,
-    stream_errors,
 )
 from integration_tests.connector_runner import COMMAND, DATE_FORMAT, ConnectorRun, catalog_for, run_connector, state_for
 from source_8x8_cdr.components import cursor_moment, parse_utc

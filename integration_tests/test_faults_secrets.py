@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any, Iterator, Optional
 from urllib.parse import quote, quote_plus
@@ -19,7 +18,7 @@ import pytest
 
 from emulator import Emulator
 from integration_tests.conftest import capture_issued_tokens, connector_config, stream_errors
-from integration_tests.connector_runner import COMMAND, ConnectorRun, catalog_for
+from integration_tests.connector_runner import COMMAND, ConnectorRun, catalog_for, run_command
 
 WA_DATA = "/analytics/work/v2/call-records"
 WA_LOGIN = "/analytics/work/v1/oauth/token"
@@ -53,14 +52,7 @@ def run_with_debug(command: str, tmp_path: Path, config: dict, catalog: Optional
         env["LOG_LEVEL"] = "debug"
     else:
         args.append("--debug")
-    done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env)
-    messages = []
-    for line in done.stdout.splitlines():
-        try:
-            messages.append(json.loads(line))
-        except json.JSONDecodeError:
-            messages.append({"type": "NOT_JSON", "line": line})
-    return ConnectorRun(done.returncode, done.stdout, done.stderr, messages)
+    return run_command(args, env=env)
 
 
 @pytest.fixture

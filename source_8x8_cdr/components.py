@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
 from urllib.parse import parse_qsl, urlsplit
@@ -560,7 +560,26 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
 
 @dataclass
-class ScrollIdPagination(PaginationStrategy):
+class _PagedBySize(PaginationStrategy):
+    """What both paginators share: a page size that may come from the config, and no token before page 1."""
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    page_size: Union[int, str] = 0
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.page_size = int(interpolate(self.page_size, self.config, parameters))
+
+    @property
+    def initial_token(self) -> Optional[Any]:
+        return None
+
+    def get_page_size(self) -> Optional[int]:
+        return int(self.page_size)
+
+
+@dataclass
+class ScrollIdPagination(_PagedBySize):
     """Follows Work Analytics' `meta.scrollId` until the API says there is no more data.
 
     Why not `CursorPagination` with a `stop_condition`: it decodes the page again with the standard library
@@ -569,16 +588,7 @@ class ScrollIdPagination(PaginationStrategy):
     `data` list. A short page is *not* the end: the API may still return a real scrollId after it.
     """
 
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
     page_size: Union[int, str] = 7000
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self.page_size = int(interpolate(self.page_size, self.config, parameters))
-
-    @property
-    def initial_token(self) -> Optional[Any]:
-        return None
 
     def next_page_token(
         self,
@@ -597,15 +607,12 @@ class ScrollIdPagination(PaginationStrategy):
             return None
         return scroll_id
 
-    def get_page_size(self) -> Optional[int]:
-        return int(self.page_size)
-
 
 SEARCH_CAP = 10_000
 
 
 @dataclass
-class SearchTokenPagination(PaginationStrategy):
+class SearchTokenPagination(_PagedBySize):
     """Pages the contact-center CDR search with `page`/`per_page` and continues past its 10,000-record cap
     with `search_token`.
 
@@ -623,17 +630,8 @@ class SearchTokenPagination(PaginationStrategy):
     manifest sends `page` and `search_token` from it. Several slices page at once, so all state is in the token.
     """
 
-    config: Config
-    parameters: InitVar[Mapping[str, Any]]
     page_size: Union[int, str] = 10_000
     search_cap: int = SEARCH_CAP
-
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self.page_size = int(interpolate(self.page_size, self.config, parameters))
-
-    @property
-    def initial_token(self) -> Optional[Any]:
-        return None
 
     def next_page_token(
         self,
@@ -660,6 +658,3 @@ class SearchTokenPagination(PaginationStrategy):
         if current.get("search_token"):
             following["search_token"] = current["search_token"]
         return following
-
-    def get_page_size(self) -> Optional[int]:
-        return int(self.page_size)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-import pytest
 import yaml
 from airbyte_cdk.models import AirbyteCatalog, SyncMode
 from airbyte_cdk.models.connector_metadata import MetadataFile

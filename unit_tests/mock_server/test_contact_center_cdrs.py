@@ -19,7 +19,6 @@ from unittest import TestCase
 from unittest.mock import patch
 from urllib.parse import quote, quote_plus
 
-import pytest
 from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteStateBlob, AirbyteStateMessage, FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder

@@ -12,7 +12,6 @@ from typing import Any, List
 from unittest import TestCase
 from unittest.mock import patch
 
-import pytest
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read

@@ -9,9 +9,7 @@ serves until SIGTERM. The other settings are `EmulatorConfig` fields.
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 import time
 
 import orjson
@@ -33,14 +31,7 @@ def main(argv: list[str]) -> int:
         "warm_seconds": round(time.perf_counter() - began, 2),
         "cache": emulator.stats().get("cache"),
     }).decode(), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    emulator.serve_until_terminated()
     return 0
 
 

@@ -8,9 +8,7 @@ Prints one JSON line (base URLs and credentials) once the server is listening.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
 import orjson
 
@@ -74,14 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         "pbx_ids": list(emulator.pbx_ids),
         "data_start": start.isoformat(), "data_end": end.isoformat(),
     }).decode(), flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        emulator.stop()
+    emulator.serve_until_terminated()
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import signal
 import sys
 import threading
 import time
@@ -118,6 +119,17 @@ class Emulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def serve_until_terminated(self) -> None:
+        """Serve in the foreground until SIGTERM or Ctrl-C, then stop (for command lines)."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         if self._stopped:

@@ -178,6 +178,41 @@ def test_given_no_state_when_incremental_read_then_records_equal_ground_truth_an
     assert len(offsets) >= 3, f"the CDRs should carry several UTC offsets (precondition): {offsets}"
 
 
+def test_given_pages_of_40_records_when_incremental_read_then_each_state_counts_the_records_written_since_the_previous_one(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Records are written a page at a time (`source_8x8_cdr/pages.py`); what the platform checks is per record:
+    `sourceStats.recordCount` of each state, and a stream marked RUNNING once, before its first record."""
+    config = connector_config(emulator)
+    config["work_analytics"]["page_size"] = 40
+    config["contact_center"]["per_page"] = 40
+    run = read(tmp_path, config, INCREMENTAL_STREAMS)
+
+    since_last_state: Counter = Counter()
+    running: list[str] = []
+    counted: Counter = Counter()
+    for message in run.messages:
+        if message["type"] == "RECORD":
+            stream = message["record"]["stream"]
+            assert stream in running, f"a {stream} record before the stream was marked RUNNING"
+            since_last_state[stream] += 1
+        elif message["type"] == "STATE":
+            stream = message["state"]["stream"]["stream_descriptor"]["name"]
+            assert message["state"]["sourceStats"]["recordCount"] == since_last_state[stream], stream
+            counted[stream] += since_last_state.pop(stream, 0)
+        elif message["type"] == "TRACE" and message["trace"]["type"] == "STREAM_STATUS":
+            status = message["trace"]["stream_status"]
+            if status["status"] == "RUNNING":
+                running.append(status["stream_descriptor"]["name"])
+
+    assert sorted(running) == sorted(INCREMENTAL_STREAMS)
+    assert not +since_last_state, f"records after the last state of their stream: {since_last_state}"
+    for stream in INCREMENTAL_STREAMS:
+        expected = ground_truth(emulator, stream)
+        assert counted[stream] == len(expected) > 120, stream  # several pages per stream (precondition)
+        assert_exact_set(run.records(stream), expected, stream)
+
+
 def test_given_final_state_of_a_first_read_when_read_again_then_only_the_lookback_window_is_reread(
     clean_emulator: Emulator, first_incremental_read: ConnectorRun, tmp_path: Path
 ) -> None:

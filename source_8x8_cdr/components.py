@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
+from typing import Any, Iterable, Iterator, Mapping, MutableMapping, Optional, Union
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -74,6 +75,82 @@ def parsed_body(response: requests.Response) -> Any:
     return cached
 
 
+class PagesInMemory:
+    """At most `limit` pages of records in memory at once during a read, parsed or written as JSON.
+
+    A parsed page takes about three times the memory of its JSON, and with ten workers all of them could
+    hold one at the same moment, then wait with it for the main thread: peak memory would follow the
+    concurrency, the timing and the destination's speed. Parsing a page and writing it as JSON is CPU work
+    under the GIL, which gains nothing from more than a page or two at once; only the requests, which do
+    not count here, need the concurrency.
+
+    A worker takes a place before it parses a page (`PageCheckingErrorHandler`); the page keeps it until
+    the main thread has written it (`pages.py`), and a rejected page gives it back at once. Places are
+    only taken by workers reading pages (`PagedPartition`) during a concurrent read (`reading`), the only
+    time there is a main thread that gives them back.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._taken = 0
+        self._reading = False
+        self._changed = threading.Condition()
+        self._worker = threading.local()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._changed:
+            self._reading, self._taken = True, 0
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._reading = False  # a worker still waiting (the read failed) is let go
+                self._changed.notify_all()
+
+    @contextmanager
+    def reading_pages(self) -> Iterator[None]:
+        """The calling thread reads pages: `take` applies to it."""
+        self._worker.reading_pages = True
+        try:
+            yield
+        finally:
+            self._worker.reading_pages = False
+            self.give_back()
+
+    def take(self) -> None:
+        """A place for the page this thread is about to parse, once one is free."""
+        worker = self._worker
+        if not getattr(worker, "reading_pages", False) or getattr(worker, "holds", False):
+            return
+        with self._changed:
+            self._changed.wait_for(lambda: not self._reading or self._taken < self.limit)
+            if self._reading:
+                self._taken += 1
+                worker.holds = True
+
+    def pass_on(self) -> bool:
+        """The page parsed by this thread leaves it (to the main thread) with its place, if it had one."""
+        holds = getattr(self._worker, "holds", False)
+        self._worker.holds = False
+        return holds
+
+    def give_back(self) -> None:
+        """The page parsed by this thread is dropped: its place is free."""
+        if self.pass_on():
+            self.release()
+
+    def release(self) -> None:
+        with self._changed:
+            if self._taken:
+                self._taken -= 1
+                self._changed.notify()
+
+
+# Pages parsed or written and not yet passed to stdout, across the workers (each up to 10,000 records).
+PAGES_IN_MEMORY = PagesInMemory(4)
+
+
 def records_in_page(response: requests.Response, records_field: str) -> int:
     """How many records the page held when it arrived (the extractor empties the list as it goes)."""
     known = response.__dict__.get(_PAGE_SIZE)
@@ -83,6 +160,13 @@ def records_in_page(response: requests.Response, records_field: str) -> int:
         known = len(records) if isinstance(records, list) else 0
         response.__dict__[_PAGE_SIZE] = known
     return known
+
+
+def release_body(response: requests.Response) -> None:
+    """Drops the raw body of a page whose records are being read: they were parsed (`parsed_body`), and a
+    worker otherwise keeps the bytes (up to 10 MB) until its next page has arrived."""
+    if response.__dict__.get(_PARSED) is not None:
+        response._content = b""
 
 
 def _describe_malformed_page(body: Any, records_field: str) -> Optional[str]:
@@ -405,10 +489,12 @@ class PageCheckingErrorHandler(ErrorHandler):
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
+            PAGES_IN_MEMORY.take()
             problem = _describe_malformed_page(parsed_body(response_or_exception), self.records_field)
             if problem is None:
                 records_in_page(response_or_exception, self.records_field)  # counted before the extractor empties the page
                 return ErrorResolution(response_action=ResponseAction.SUCCESS)
+            PAGES_IN_MEMORY.give_back()
             return self._restart_or_fail(response_or_exception, f"{self.api_name} answered {problem}")
         resolution = self.status_rules.interpret_response(response_or_exception)
         if resolution.response_action == ResponseAction.RESET_PAGINATION:
@@ -452,6 +538,7 @@ class JsonPageExtractor(RecordExtractor):
             # Hand each record over and drop it from the page: a 7,000-record page is not held whole
             # while its records wait in the CDK's queue (peak memory follows the queue, not the pages).
             records_in_page(response, self.field)
+            release_body(response)
             records.reverse()
             while records:
                 yield records.pop()
@@ -462,8 +549,11 @@ class JsonPageExtractor(RecordExtractor):
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def _epoch_ms(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 def cursor_moment(value: Any) -> Optional[datetime]:
@@ -482,6 +572,20 @@ def cursor_moment(value: Any) -> Optional[datetime]:
         except ValueError:
             return None
     return None
+
+
+def cursor_epoch_ms(value: Any) -> Optional[int]:
+    """`cursor_moment` in epoch milliseconds; an ISO string with an offset is read without a UTC datetime."""
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return (moment - _EPOCH) // _MILLISECOND
+    moment = cursor_moment(value)
+    return None if moment is None else _epoch_ms(moment)
 
 
 @dataclass
@@ -517,32 +621,41 @@ class ExactlyOnceSliceFilter(RecordFilter):
         stream_slice: Optional[StreamSlice] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
+        yield from self.keep(records, stream_slice)[0]
+
+    def keep(self, records: Iterable[Mapping[str, Any]], stream_slice: Optional[StreamSlice]) -> tuple[list, Optional[Mapping[str, Any]]]:
+        """The records of a page that the slice emits, in order, and the kept record with the greatest cursor
+        (None when no kept record has a readable cursor)."""
         if not stream_slice or "start_time" not in stream_slice:
-            yield from records
-            return
+            kept = list(records)
+            return kept, None
         start, end, seen = self._slice_state(stream_slice)
         cursor_field, primary_key = self.cursor_field, self.primary_key
+        kept, latest, latest_ms = [], None, None
         for record in records:
             data = record.data if isinstance(record, Record) else record
             value = data.get(cursor_field)
             if type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
-                if not start <= value <= end:
-                    continue
+                moment_ms = value
             else:
-                moment = cursor_moment(value)
-                if moment is None:
+                moment_ms = cursor_epoch_ms(value)
+                if moment_ms is None:
                     logger.warning(
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
                         f"({type(value).__name__}); emitting it as is."
                     )
-                elif not start <= _epoch_ms(moment) <= end:
+            if moment_ms is not None:
+                if not start <= moment_ms <= end:
                     continue
             key = data.get(primary_key)
             if key is not None:
                 if key in seen:
                     continue
                 seen.add(key)
-            yield record
+            kept.append(record)
+            if moment_ms is not None and (latest_ms is None or moment_ms > latest_ms):
+                latest, latest_ms = record, moment_ms
+        return kept, latest
 
     def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set]:
         """The slice's bounds in epoch milliseconds and the keys it emitted, for this thread."""

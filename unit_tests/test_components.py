@@ -389,6 +389,25 @@ class TestExactlyOnceSliceFilter:
 
         assert len(list(record_filter.filter_records(records, stream_state={}, stream_slice=_DAY_ONE))) == 1
 
+    def test_given_a_page_when_kept_then_the_latest_is_the_kept_record_with_the_greatest_instant(self) -> None:
+        records = [
+            _cdr("a", "2026-06-01T10:00:00.000Z"),
+            _cdr("b", "2026-06-01T20:30:00.000-03:00"),  # 23:30 UTC: the latest
+            _cdr("c", "2026-06-02T01:00:00.000Z"),  # next day: dropped, not the latest
+            _cdr("d", "2026-06-01T22:00:00.000Z"),
+            _cdr("e", None),  # unreadable: kept, never the latest
+        ]
+
+        kept, latest = _slice_filter().keep(records, _DAY_ONE)
+
+        assert [record["uuid"] for record in kept] == ["a", "b", "d", "e"]
+        assert latest["uuid"] == "b"
+
+    def test_given_only_unreadable_cursors_when_kept_then_no_latest(self) -> None:
+        kept, latest = _slice_filter().keep([_cdr("a", "garbage")], _DAY_ONE)
+
+        assert [record["uuid"] for record in kept] == ["a"] and latest is None
+
     def test_given_two_distinct_records_without_a_key_when_filtered_then_both_kept(self) -> None:
         records = [{"timestamp": "2026-06-01T10:00:00.000Z", "from": "1"}, {"timestamp": "2026-06-01T11:00:00.000Z", "from": "2"}]
 

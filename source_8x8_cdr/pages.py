@@ -1,0 +1,224 @@
+"""Records travel from the API to stdout a page at a time.
+
+The CDK's concurrent read hands records over one by one: per record, a `Record` from the selector, a queue
+put and get between a worker and the main thread, an `AirbyteMessage` with its record message, a count and
+one serialization. That is 12-15 µs a record, three to four times what reading the record from the API
+costs (`benchmark/README.md`). Here the unit of that pipeline is the page of records an API answer holds:
+
+* `PagedPartition` reads a slice with the stream's own retriever (requests, retries, paginator, restarts:
+  all as the manifest declares them) and turns each answer into one `RecordPage`: the records the
+  stream's `ExactlyOnceSliceFilter` keeps, in the API's order.
+* The page goes through the CDK's queue as one item. The stream's cursor observes it as its latest record
+  (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
+* On the main thread, `PageAwareConcurrentSource` does for a page what the CDK does for a record (the
+  stream is marked RUNNING at its first record, records are counted) and yields one `RecordPageMessage`.
+* The records are written as RECORD messages in the worker, with one orjson call per page
+  (`records_to_json`). The connector's entrypoint counts them for the state's `sourceStats` and writes the
+  bytes to stdout as they are; any other consumer of `read` gets ordinary record messages
+  (`record_messages`).
+
+At most `PAGES_IN_MEMORY.limit` pages are parsed or wait between the workers and stdout, so memory follows
+that limit and the requests in flight, not the records read, however slow the destination is.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, List, Mapping, Optional
+
+import orjson
+import requests
+from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, AirbyteStreamStatus, Type
+from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import ConcurrentReadProcessor
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.declarative.extractors.record_selector import RecordSelector
+from airbyte_cdk.sources.declarative.retrievers import SimpleRetriever
+from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
+    DeclarativePartition,
+    DeclarativePartitionFactory,
+)
+from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
+from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
+
+from source_8x8_cdr.components import PAGES_IN_MEMORY, ExactlyOnceSliceFilter
+
+
+class RecordPage(Record):
+    """The records one API answer contributes to a stream, as one item of the CDK's pipeline: `count`
+    RECORD messages already written as JSON lines (`lines`, UTF-8), a third of the memory of the parsed records.
+
+    To the cursor it is its latest record (`data`, `associated_slice`): the cursor keeps, per slice, only the
+    greatest cursor value it has seen.
+    """
+
+    def __init__(self, records: List[Mapping[str, Any]], latest: Mapping[str, Any], stream_name: str, stream_slice: StreamSlice) -> None:
+        super().__init__(data=latest, stream_name=stream_name, associated_slice=stream_slice)
+        self.count = len(records)
+        self.lines = records_to_json(records, stream_name)
+        self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
+
+    def passed_on(self) -> None:
+        """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
+        reference until its next page) and its place is free."""
+        self.lines = memoryview(b"")
+        if self.holds_place:
+            self.holds_place = False
+            PAGES_IN_MEMORY.release()
+
+
+@dataclass
+class RecordPageMessage(AirbyteMessage):
+    """The RECORD messages of a page, as one message between the source and the entrypoint."""
+
+    page: Optional[RecordPage] = None
+
+
+class PagedPartition(DeclarativePartition):
+    """A slice of a stream, read page by page (see the module docstring)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        selector = self._retriever.record_selector
+        self._extractor = selector.extractor
+        self._filter = selector.record_filter
+
+    def read(self) -> Iterable[Record]:
+        # The retriever's page loop: the requests, the paginator, the error handler's retries and restarts.
+        with PAGES_IN_MEMORY.reading_pages():
+            yield from self._retriever._read_pages(self._page_of_records, self._stream_slice)
+
+    def _page_of_records(self, response: Optional[requests.Response]) -> Iterable[RecordPage]:
+        if response is None:
+            return
+        records = self._extractor.extract_records(response)
+        if isinstance(self._filter, ExactlyOnceSliceFilter):
+            kept, latest = self._filter.keep(records, self._stream_slice)
+        else:
+            kept, latest = list(records), None
+        if not kept:
+            PAGES_IN_MEMORY.give_back()
+            return
+        page = RecordPage(kept, kept[-1] if latest is None else latest, self._stream_name, self._stream_slice)
+        page.holds_place = PAGES_IN_MEMORY.pass_on()
+        del kept, records  # the page's JSON lines are what waits
+        yield page
+
+
+class PagedPartitionFactory(DeclarativePartitionFactory):
+    """Creates `PagedPartition`s from what the CDK built for the stream."""
+
+    def __init__(self, built: DeclarativePartitionFactory) -> None:
+        super().__init__(
+            stream_name=built._stream_name,
+            schema_loader=built._schema_loader,
+            retriever=built._retriever,
+            message_repository=built._message_repository,
+            max_records_limit=built._max_records_limit,
+        )
+
+    def create(self, stream_slice: StreamSlice) -> PagedPartition:
+        return PagedPartition(
+            stream_name=self._stream_name,
+            schema_loader=self._schema_loader,
+            retriever=self._retriever,
+            message_repository=self._message_repository,
+            max_records_limit=self._max_records_limit,
+            stream_slice=stream_slice,
+            record_counter=self._record_counter,
+        )
+
+
+def can_read_by_page(stream: Any) -> bool:
+    """Whether the stream's records can skip the selector's per-record steps: the manifest declares no
+    transformation, normalization or file upload for it, nor a record limit (the connector builder's)."""
+    generator = getattr(stream, "_stream_partition_generator", None)
+    factory = getattr(generator, "_partition_factory", None)
+    if type(factory) is not DeclarativePartitionFactory or factory._max_records_limit is not None:
+        return False
+    retriever = factory._retriever
+    if type(retriever) is not SimpleRetriever or retriever.post_pagination_filter is not None:
+        return False
+    selector = retriever.record_selector
+    normalization = selector.schema_normalization
+    return (
+        type(selector) is RecordSelector
+        and not selector.transformations
+        and selector.file_uploader is None
+        and isinstance(normalization, TypeTransformer)
+        and TransformConfig.NoTransform in normalization._config
+    )
+
+
+def read_by_page(stream: Any) -> None:
+    """Makes a stream built by the CDK read its slices as `PagedPartition`s."""
+    generator = stream._stream_partition_generator
+    generator._partition_factory = PagedPartitionFactory(generator._partition_factory)
+
+
+class PageAwareConcurrentSource(ConcurrentSource):
+    """The CDK's concurrent source, which also takes `RecordPage`s off the queue."""
+
+    def __init__(self, built: ConcurrentSource) -> None:
+        super().__init__(
+            threadpool=built._threadpool,
+            logger=built._logger,
+            slice_logger=built._slice_logger,
+            queue=built._queue,
+            message_repository=built._message_repository,
+            initial_number_partitions_to_generate=built._initial_number_partitions_to_generate,
+        )
+
+    def read(self, streams: List[Any]) -> Iterator[AirbyteMessage]:
+        with PAGES_IN_MEMORY.reading():
+            yield from super().read(streams)
+
+    def _handle_item(self, queue_item: QueueItem, concurrent_stream_processor: ConcurrentReadProcessor) -> Iterable[AirbyteMessage]:
+        if not isinstance(queue_item, RecordPage):
+            yield from super()._handle_item(queue_item, concurrent_stream_processor)
+            return
+        # What `ConcurrentReadProcessor.on_record` does for one record, for the page's records.
+        name = queue_item.stream_name
+        counts = concurrent_stream_processor._record_counter
+        if counts[name] == 0:
+            self._logger.info(f"Marking stream {name} as RUNNING")
+            stream = concurrent_stream_processor._stream_name_to_instance[name]
+            yield stream_status_as_airbyte_message(stream.as_airbyte_stream(), AirbyteStreamStatus.RUNNING)
+        counts[name] += queue_item.count
+        yield RecordPageMessage(type=Type.RECORD, page=queue_item)
+        queue_item.passed_on()
+        yield from self._message_repository.consume_queue()
+
+
+def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
+    """The page as the RECORD messages the CDK would have emitted one by one."""
+    for line in bytes(message.page.lines).split(b"\n"):
+        record = orjson.loads(line)["record"]
+        yield AirbyteMessage(
+            type=Type.RECORD,
+            record=AirbyteRecordMessage(stream=record["stream"], data=record["data"], emitted_at=record["emitted_at"]),
+        )
+
+
+def records_to_json(records: List[Mapping[str, Any]], stream: str) -> memoryview:
+    """RECORD messages as JSON lines (UTF-8, no final newline), as the CDK writes them, with one orjson call.
+
+    One `orjson.dumps` per record costs more than the whole page in one call, so the messages are written as
+    one JSON array which is then cut into lines at the boundaries between its elements,
+    `,"emitted_at":<ms>}},{"type":"RECORD","record":{"stream":"<name>","data":`. Inside a string its quotes
+    would be escaped, so it can only appear elsewhere if a record holds that very structure, in which case
+    the count differs and each record is written on its own. The lines are a view of the array without its
+    brackets: a page is never copied to be written.
+    """
+    emitted_at = time.time_ns() // 1_000_000
+    messages = [{"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}} for record in records]
+    body = orjson.dumps(messages)
+    del messages
+    boundary = b',"emitted_at":%d}},{"type":"RECORD","record":{"stream":%s,"data":' % (emitted_at, orjson.dumps(stream))
+    if body.count(boundary) == len(records) - 1:
+        body = body.replace(boundary, boundary.replace(b"}},{", b"}}\n{", 1))
+        return memoryview(body)[1:-1]
+    one_by_one = (orjson.dumps({"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}}) for record in records)
+    return memoryview(b"\n".join(one_by_one))

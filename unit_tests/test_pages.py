@@ -1,0 +1,152 @@
+"""The page-at-a-time record path (`source_8x8_cdr/pages.py`): what it writes, what it bounds, when it applies.
+
+End to end (records, state counts, stream statuses through the real command) it is covered by
+`integration_tests/test_reads_emulator.py`; the mock-server tests read through `record_messages`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import orjson
+import pytest
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.models import Type
+from airbyte_cdk.sources.declarative.transformations import AddFields
+from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
+
+from source_8x8_cdr.components import PagesInMemory
+from source_8x8_cdr.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
+from source_8x8_cdr.source import SourceEightByEightCdr
+from unit_tests.mock_server.config import ConfigBuilder
+
+NOW_NS = 1_732_406_400_123_456_789
+RECORDS = [
+    {"callId": "a", "startTimeUTC": 1722430989000, "caller": "Zoë ☎", "tags": ["x", {"y": None}], "cost": 0.25},
+    {"callId": "b", "startTimeUTC": 1722430990000, "note": 'quotes " and \\ and \n newline', "legs": []},
+    {"callId": "c", "startTimeUTC": 1722430991000, "empty": {}, "big": 2**53},
+]
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "time_ns", lambda: NOW_NS)
+
+
+def cdk_lines(records: list[dict], stream: str) -> list[bytes]:
+    """What the CDK writes for these records, one message each."""
+    return [AirbyteEntrypoint.airbyte_message_to_string(stream_data_to_airbyte_message(stream, record)).encode() for record in records]
+
+
+class TestRecordsToJson:
+    def test_given_records_when_written_as_a_page_then_the_bytes_equal_the_cdks_one_message_per_record(self, frozen_clock: None) -> None:
+        assert bytes(records_to_json(RECORDS, "call_records")).split(b"\n") == cdk_lines(RECORDS, "call_records")
+
+    def test_given_one_record_when_written_then_one_line_without_a_newline(self, frozen_clock: None) -> None:
+        assert bytes(records_to_json(RECORDS[:1], "call_legs")) == cdk_lines(RECORDS[:1], "call_legs")[0]
+
+    def test_given_a_record_holding_the_boundary_between_messages_when_written_then_it_is_not_cut(self, frozen_clock: None) -> None:
+        emitted_at = NOW_NS // 1_000_000
+        forged = {"callId": "f", "nested": [{"stream": "call_records", "data": {}, "emitted_at": emitted_at},
+                                            {"type": "RECORD", "record": {"stream": "call_records", "data": {"x": 1}}}]}
+        records = [RECORDS[0], forged, RECORDS[1]]
+
+        lines = bytes(records_to_json(records, "call_records")).split(b"\n")
+
+        assert lines == cdk_lines(records, "call_records")
+        assert [orjson.loads(line)["record"]["data"] for line in lines] == records
+
+    def test_given_a_page_when_read_through_record_messages_then_the_cdk_messages_come_out(self, frozen_clock: None) -> None:
+        page = RecordPage(RECORDS, RECORDS[-1], "contact_center_cdrs", stream_slice=None)
+
+        messages = list(record_messages(RecordPageMessage(type=Type.RECORD, page=page)))
+
+        assert [m.record.data for m in messages] == RECORDS
+        assert {(m.type, m.record.stream, m.record.emitted_at) for m in messages} == {(Type.RECORD, "contact_center_cdrs", NOW_NS // 1_000_000)}
+        assert page.count == 3 and page.data == RECORDS[-1]
+
+
+def in_thread(action) -> threading.Thread:
+    thread = threading.Thread(target=action, daemon=True)
+    thread.start()
+    return thread
+
+
+class TestPagesInMemory:
+    def test_given_the_limit_taken_when_a_worker_parses_another_page_then_it_waits_until_the_main_thread_releases_one(self) -> None:
+        pages = PagesInMemory(limit=2)
+        passed_on = []
+
+        def worker() -> None:
+            with pages.reading_pages():
+                pages.take()
+                passed_on.append(pages.pass_on())
+
+        with pages.reading():
+            for _ in range(2):
+                in_thread(worker).join(timeout=5)
+            third = in_thread(worker)
+            third.join(timeout=0.3)
+            assert third.is_alive(), "a third page was parsed while two were held"
+            pages.release()
+            third.join(timeout=5)
+            assert not third.is_alive()
+        assert passed_on == [True, True, True]
+
+    def test_given_a_rejected_page_when_given_back_then_its_place_is_free(self) -> None:
+        pages = PagesInMemory(limit=1)
+        with pages.reading(), pages.reading_pages():
+            pages.take()
+            pages.give_back()
+            done = in_thread(lambda: (pages.reading_pages().__enter__(), pages.take()))
+            done.join(timeout=5)
+            assert not done.is_alive()
+
+    def test_given_no_concurrent_read_when_pages_are_parsed_then_nothing_waits_or_holds_a_place(self) -> None:
+        pages = PagesInMemory(limit=1)
+        with pages.reading_pages():
+            for _ in range(3):
+                pages.take()
+                assert pages.pass_on() is False
+
+    def test_given_a_thread_not_reading_pages_when_it_parses_then_it_takes_no_place(self) -> None:
+        pages = PagesInMemory(limit=1)
+        with pages.reading():
+            pages.take()  # a login, say
+            assert pages.pass_on() is False
+
+    def test_given_a_worker_waiting_when_the_read_ends_then_it_is_let_go(self) -> None:
+        pages = PagesInMemory(limit=1)
+
+        def worker() -> None:
+            with pages.reading_pages():
+                pages.take()
+                pages.pass_on()  # the page, with its place, goes to the main thread
+
+        with pages.reading():
+            in_thread(worker).join(timeout=5)
+            waiting = in_thread(worker)
+            waiting.join(timeout=0.3)
+            assert waiting.is_alive()
+        waiting.join(timeout=5)
+        assert not waiting.is_alive()
+
+
+class TestWhichStreamsReadByPage:
+    @pytest.fixture
+    def source(self) -> SourceEightByEightCdr:
+        return SourceEightByEightCdr(config=ConfigBuilder().with_work_analytics().with_contact_center().build())
+
+    def test_given_the_manifest_when_streams_are_built_then_every_stream_reads_by_page(self, source: SourceEightByEightCdr) -> None:
+        streams = source.streams(source._config)
+        assert streams and all(type(s._stream_partition_generator._partition_factory).__name__ == "PagedPartitionFactory" for s in streams)
+
+    def test_given_a_stream_with_a_transformation_when_checked_then_it_keeps_the_cdks_record_path(self, source: SourceEightByEightCdr) -> None:
+        stream = next(s for s in super(SourceEightByEightCdr, source).streams(source._config) if s.name == "call_records")
+        assert can_read_by_page(stream)
+
+        selector = stream._stream_partition_generator._partition_factory._retriever.record_selector
+        selector.transformations = [AddFields(fields=[], parameters={})]
+
+        assert not can_read_by_page(stream)

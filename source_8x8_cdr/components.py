@@ -147,8 +147,9 @@ class PagesInMemory:
                 self._changed.notify()
 
 
-# Pages parsed or written and not yet passed to stdout, across the workers (each up to 10,000 records).
-PAGES_IN_MEMORY = PagesInMemory(4)
+# Pages parsed or written and not yet passed to stdout, across the workers (each up to 10,000 records): one
+# being parsed or written while another waits to be written.
+PAGES_IN_MEMORY = PagesInMemory(2)
 
 
 def records_in_page(response: requests.Response, records_field: str) -> int:
@@ -625,18 +626,30 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
     def keep(self, records: Iterable[Mapping[str, Any]], stream_slice: Optional[StreamSlice]) -> tuple[list, Optional[Mapping[str, Any]]]:
         """The records of a page that the slice emits, in order, and the kept record with the greatest cursor
-        (None when no kept record has a readable cursor)."""
+        (None when no kept record has a readable cursor).
+
+        ISO cursors in the APIs' fixed-width form (`2024-07-31T12:43:09.000-03:00`, or `...000Z`) are compared as
+        text with the slice's bounds written as wall-clock times at the same offset, which costs a fifth of
+        converting each one to an instant; the greatest is found per offset and converted once per page.
+        """
         if not stream_slice or "start_time" not in stream_slice:
             kept = list(records)
             return kept, None
-        start, end, seen = self._slice_state(stream_slice)
+        start, end, seen, walls = self._slice_state(stream_slice)
         cursor_field, primary_key = self.cursor_field, self.primary_key
         kept, latest, latest_ms = [], None, None
+        latest_wall: dict[str, tuple[str, Mapping[str, Any]]] = {}
         for record in records:
             data = record.data if isinstance(record, Record) else record
             value = data.get(cursor_field)
+            moment_ms = wall = None
             if type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
                 moment_ms = value
+            elif type(value) is str and len(value) in _FIXED_WIDTHS and _is_iso(value):
+                wall, offset = value[:23], value[23:]
+                window = walls.get(offset) or walls.setdefault(offset, _wall_window(start, end, offset))
+                if not window[0] <= wall <= window[1]:
+                    continue
             else:
                 moment_ms = cursor_epoch_ms(value)
                 if moment_ms is None:
@@ -644,27 +657,59 @@ class ExactlyOnceSliceFilter(RecordFilter):
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
                         f"({type(value).__name__}); emitting it as is."
                     )
-            if moment_ms is not None:
-                if not start <= moment_ms <= end:
-                    continue
+            if moment_ms is not None and not start <= moment_ms <= end:
+                continue
             key = data.get(primary_key)
             if key is not None:
                 if key in seen:
                     continue
                 seen.add(key)
             kept.append(record)
-            if moment_ms is not None and (latest_ms is None or moment_ms > latest_ms):
+            if wall is not None:
+                known = latest_wall.get(offset)
+                if known is None or wall > known[0]:
+                    latest_wall[offset] = (wall, data)
+            elif moment_ms is not None and (latest_ms is None or moment_ms > latest_ms):
                 latest, latest_ms = record, moment_ms
+        for wall, data in latest_wall.values():
+            moment_ms = cursor_epoch_ms(data[cursor_field])
+            if latest_ms is None or moment_ms > latest_ms:
+                latest, latest_ms = data, moment_ms
         return kept, latest
 
-    def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set]:
-        """The slice's bounds in epoch milliseconds and the keys it emitted, for this thread."""
+    def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set, dict]:
+        """For this thread: the slice's bounds in epoch milliseconds, the keys it emitted, and its bounds as
+        wall-clock text per UTC offset met so far."""
         bounds = (stream_slice["start_time"], stream_slice["end_time"])
         current = getattr(self._current, "slice", None)
         if current is None or current[0] != bounds:
-            current = (bounds, _epoch_ms(parse_utc(bounds[0])), _epoch_ms(parse_utc(bounds[1])), set())
+            current = (bounds, _epoch_ms(parse_utc(bounds[0])), _epoch_ms(parse_utc(bounds[1])), set(), {})
             self._current.slice = current
-        return current[1], current[2], current[3]
+        return current[1], current[2], current[3], current[4]
+
+
+# `2024-07-31T12:43:09.000Z` and `2024-07-31T12:43:09.000-03:00`: milliseconds, then `Z` or an offset.
+_FIXED_WIDTHS = (24, 29)
+
+
+def _is_iso(value: str) -> bool:
+    """Whether `value` is a valid timestamp of one of the fixed widths, with its offset where it belongs."""
+    if value[10] != "T" or value[19] != "." or (value[23] != "Z" if len(value) == 24 else value[23] not in "+-"):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def _wall_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
+    """The slice [start_ms, end_ms] as wall-clock text (`2024-07-31T09:43:09.000`) at a UTC offset (`Z`, `-03:00`)."""
+    zone = timezone.utc if offset == "Z" else datetime.fromisoformat("2000-01-01T00:00:00" + offset).tzinfo
+
+    def wall(ms: int) -> str:
+        return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
+
+    return wall(start_ms), wall(end_ms)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

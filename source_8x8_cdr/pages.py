@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, List, Mapping, Optional
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
 import orjson
 import requests
@@ -48,7 +48,8 @@ from source_8x8_cdr.components import PAGES_IN_MEMORY, ExactlyOnceSliceFilter
 
 class RecordPage(Record):
     """The records one API answer contributes to a stream, as one item of the CDK's pipeline: `count`
-    RECORD messages already written as JSON lines (`lines`, UTF-8), a third of the memory of the parsed records.
+    RECORD messages already written as JSON lines (`lines`, pieces of UTF-8), a third of the memory of the parsed
+    records.
 
     To the cursor it is its latest record (`data`, `associated_slice`): the cursor keeps, per slice, only the
     greatest cursor value it has seen.
@@ -63,7 +64,7 @@ class RecordPage(Record):
     def passed_on(self) -> None:
         """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
         reference until its next page) and its place is free."""
-        self.lines = memoryview(b"")
+        self.lines: JsonLines = ()
         if self.holds_place:
             self.holds_place = False
             PAGES_IN_MEMORY.release()
@@ -194,7 +195,7 @@ class PageAwareConcurrentSource(ConcurrentSource):
 
 def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
     """The page as the RECORD messages the CDK would have emitted one by one."""
-    for line in bytes(message.page.lines).split(b"\n"):
+    for line in b"".join(message.page.lines).split(b"\n"):
         record = orjson.loads(line)["record"]
         yield AirbyteMessage(
             type=Type.RECORD,
@@ -202,23 +203,28 @@ def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
         )
 
 
-def records_to_json(records: List[Mapping[str, Any]], stream: str) -> memoryview:
+# A page's lines as pieces of UTF-8 to be written one after the other (so that the page is never copied whole).
+JsonLines = Tuple[Union[bytes, memoryview], ...]
+
+
+def records_to_json(records: List[Mapping[str, Any]], stream: str) -> JsonLines:
     """RECORD messages as JSON lines (UTF-8, no final newline), as the CDK writes them, with one orjson call.
 
-    One `orjson.dumps` per record costs more than the whole page in one call, so the messages are written as
-    one JSON array which is then cut into lines at the boundaries between its elements,
-    `,"emitted_at":<ms>}},{"type":"RECORD","record":{"stream":"<name>","data":`. Inside a string its quotes
-    would be escaped, so it can only appear elsewhere if a record holds that very structure, in which case
-    the count differs and each record is written on its own. The lines are a view of the array without its
-    brackets: a page is never copied to be written.
+    One `orjson.dumps` per record costs more than the whole page in one call, so the records' messages are
+    written as one JSON array of their `record` objects, which is then cut into lines at the boundaries
+    between its elements, `,"emitted_at":<ms>},{"stream":"<name>","data":`. Inside a string its quotes would
+    be escaped, so it can only appear elsewhere if a record holds that very structure, in which case the
+    count differs and each record is written on its own.
     """
     emitted_at = time.time_ns() // 1_000_000
-    messages = [{"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}} for record in records]
-    body = orjson.dumps(messages)
-    del messages
-    boundary = b',"emitted_at":%d}},{"type":"RECORD","record":{"stream":%s,"data":' % (emitted_at, orjson.dumps(stream))
+    name = orjson.dumps(stream)
+    body = orjson.dumps([{"stream": stream, "data": record, "emitted_at": emitted_at} for record in records])
+    boundary = b',"emitted_at":%d},{"stream":%s,"data":' % (emitted_at, name)
     if body.count(boundary) == len(records) - 1:
-        body = body.replace(boundary, boundary.replace(b"}},{", b"}}\n{", 1))
-        return memoryview(body)[1:-1]
+        body = body.replace(boundary, b',"emitted_at":%d}}\n{"type":"RECORD","record":{"stream":%s,"data":' % (emitted_at, name))
+        return (_MESSAGE_START, memoryview(body)[1:-1], _MESSAGE_END)
     one_by_one = (orjson.dumps({"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}}) for record in records)
-    return memoryview(b"\n".join(one_by_one))
+    return (b"\n".join(one_by_one),)
+
+
+_MESSAGE_START, _MESSAGE_END = b'{"type":"RECORD","record":', b"}"

@@ -26,7 +26,7 @@ from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 import orjson
 
-from source_8x8_cdr.pages import RecordPageMessage
+from source_8x8_cdr.pages import JsonLines, RecordPageMessage
 from source_8x8_cdr.secrets import mask
 from source_8x8_cdr.source import SourceEightByEightCdr
 
@@ -53,7 +53,7 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
     same; every other message, and every other command, goes through the CDK unchanged.
     """
 
-    def run(self, parsed_args: argparse.Namespace) -> Iterable[Union[str, memoryview]]:  # type: ignore[override]
+    def run(self, parsed_args: argparse.Namespace) -> Iterable[Union[str, JsonLines]]:  # type: ignore[override]
         if parsed_args.command != "read":
             yield from super().run(parsed_args)
             return
@@ -82,8 +82,8 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
         return AirbyteEntrypoint.handle_record_counts(message, stream_message_count)
 
 
-def _message_to_json(message: AirbyteMessage) -> Union[str, memoryview]:
-    """A message as its line of JSON; a page of records as its lines, as UTF-8 bytes ready to be written."""
+def _message_to_json(message: AirbyteMessage) -> Union[str, JsonLines]:
+    """A message as its line of JSON; a page of records as its lines, in pieces of UTF-8 ready to be written."""
     if isinstance(message, RecordPageMessage):
         return message.page.lines
     return AirbyteEntrypoint.airbyte_message_to_string(message)
@@ -118,7 +118,7 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     with PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):
-                if type(line) is memoryview:
+                if type(line) is tuple:
                     _write_bytes(line)
                     continue
                 if not line.startswith(_RECORD_LINE):
@@ -131,7 +131,7 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
             sys.exit(_report_config_problem(parsed_args.command, problem))
 
 
-def _write_bytes(lines: memoryview) -> None:
+def _write_bytes(lines: JsonLines) -> None:
     """Writes lines of records to stdout as they are: not copied into `PRINT_BUFFER`'s text, then encoded.
 
     What `PRINT_BUFFER` holds (other threads' logs, earlier messages) goes out first, so the order is kept.
@@ -139,7 +139,8 @@ def _write_bytes(lines: memoryview) -> None:
     with PRINT_BUFFER.lock:
         PRINT_BUFFER.flush()
         stdout = sys.__stdout__.buffer  # type: ignore[union-attr]
-        stdout.write(lines)
+        for piece in lines:
+            stdout.write(piece)
         stdout.write(b"\n")
         stdout.flush()
 

@@ -403,6 +403,23 @@ class TestExactlyOnceSliceFilter:
         assert [record["uuid"] for record in kept] == ["a", "b", "d", "e"]
         assert latest["uuid"] == "b"
 
+    @pytest.mark.parametrize(
+        "timestamp, kept",
+        [
+            ("2026-06-01 23:59:59.999Z", ["a"]),
+            ("2026-06-02 00:00:00.000Z", []),
+            ("2026-06-01T23:59:59.999+00:00", ["a"]),
+            ("2026-06-02T05:29:59.999+05:30", ["a"]),
+            ("2026-06-02T05:30:00.000+05:30", []),
+            ("2026-06-01T23:59:59.9991Z", ["a"]),
+            ("2026-06-01T20:59:59-03:00", ["a"]),
+        ],
+        ids=["space_separator", "space_separator_next_day", "plus_zero", "half_hour_offset_end", "half_hour_offset_after",
+             "microseconds", "no_milliseconds"],
+    )
+    def test_given_other_iso_shapes_when_filtered_then_compared_as_instants(self, timestamp: str, kept: List[str]) -> None:
+        assert _kept(_slice_filter(), [_cdr("a", timestamp)]) == kept
+
     def test_given_only_unreadable_cursors_when_kept_then_no_latest(self) -> None:
         kept, latest = _slice_filter().keep([_cdr("a", "garbage")], _DAY_ONE)
 

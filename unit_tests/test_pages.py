@@ -41,18 +41,18 @@ def cdk_lines(records: list[dict], stream: str) -> list[bytes]:
 
 class TestRecordsToJson:
     def test_given_records_when_written_as_a_page_then_the_bytes_equal_the_cdks_one_message_per_record(self, frozen_clock: None) -> None:
-        assert bytes(records_to_json(RECORDS, "call_records")).split(b"\n") == cdk_lines(RECORDS, "call_records")
+        assert b"".join(records_to_json(RECORDS, "call_records")).split(b"\n") == cdk_lines(RECORDS, "call_records")
 
     def test_given_one_record_when_written_then_one_line_without_a_newline(self, frozen_clock: None) -> None:
-        assert bytes(records_to_json(RECORDS[:1], "call_legs")) == cdk_lines(RECORDS[:1], "call_legs")[0]
+        assert b"".join(records_to_json(RECORDS[:1], "call_legs")) == cdk_lines(RECORDS[:1], "call_legs")[0]
 
     def test_given_a_record_holding_the_boundary_between_messages_when_written_then_it_is_not_cut(self, frozen_clock: None) -> None:
         emitted_at = NOW_NS // 1_000_000
-        forged = {"callId": "f", "nested": [{"stream": "call_records", "data": {}, "emitted_at": emitted_at},
-                                            {"type": "RECORD", "record": {"stream": "call_records", "data": {"x": 1}}}]}
+        forged = {"callId": "f", "nested": [{"x": 1, "emitted_at": emitted_at}, {"stream": "call_records", "data": {"y": 2}}]}
+        assert b',"emitted_at":%d},{"stream":"call_records","data":' % emitted_at in orjson.dumps(forged)  # precondition
         records = [RECORDS[0], forged, RECORDS[1]]
 
-        lines = bytes(records_to_json(records, "call_records")).split(b"\n")
+        lines = b"".join(records_to_json(records, "call_records")).split(b"\n")
 
         assert lines == cdk_lines(records, "call_records")
         assert [orjson.loads(line)["record"]["data"] for line in lines] == records

@@ -536,8 +536,8 @@ class JsonPageExtractor(RecordExtractor):
         body = parsed_body(response)
         records = body.get(self.field) if self.field and isinstance(body, dict) else body
         if isinstance(records, list):
-            # Hand each record over and drop it from the page: a 7,000-record page is not held whole
-            # while its records wait in the CDK's queue (peak memory follows the queue, not the pages).
+            # Hand each record over and drop it from the parsed page, whose raw body is dropped too: a page
+            # is held once, as the records being kept, not also as its JSON and its parsed list.
             records_in_page(response, self.field)
             release_body(response)
             records.reverse()
@@ -640,7 +640,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
         kept, latest, latest_ms = [], None, None
         latest_wall: dict[str, tuple[str, Mapping[str, Any]]] = {}
         for record in records:
-            data = record.data if isinstance(record, Record) else record
+            data = record if type(record) is dict else record.data if isinstance(record, Record) else record
             value = data.get(cursor_field)
             moment_ms = wall = None
             if type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are

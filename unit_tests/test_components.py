@@ -515,6 +515,14 @@ class TestJsonPageExtractor:
 
         assert list(extractor.extract_records(_response([{"id": 1}, {"id": 2}]))) == [{"id": 1}, {"id": 2}]
 
+    def test_given_a_page_when_extracted_then_its_raw_body_is_dropped_and_the_paginator_still_reads_it(self) -> None:
+        response = _response({"data": [{"callId": 1}, {"callId": 2}], "meta": {"scrollId": "next"}})
+
+        records = list(JsonPageExtractor(parameters={}, field="data").extract_records(response))
+
+        assert records == [{"callId": 1}, {"callId": 2}] and response.content == b""
+        assert ScrollIdPagination(config={}, parameters={}, page_size=2).next_page_token(response, 0, None, None) == "next"
+
     @pytest.mark.parametrize("body", ["<html></html>", {"total": 0}], ids=["not_json", "field_missing"])
     def test_given_no_records_list_when_extracted_then_nothing(self, body: Any) -> None:
         assert list(JsonPageExtractor(parameters={}, field="records").extract_records(_response(body))) == []

@@ -19,6 +19,13 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
 
 At most `PAGES_IN_MEMORY.limit` pages are parsed or wait between the workers and stdout, so memory follows
 that limit and the requests in flight, not the records read, however slow the destination is.
+
+Why not the manifest: the record pipeline between a retriever and stdout is the CDK's concurrent source, not a
+declarative component. `source.py` applies this to every stream whose selector has no transformation or
+normalization (`can_read_by_page`). It relies on these CDK internals, pinned by `airbyte-cdk<8` and exercised
+by `unit_tests/test_pages.py` and the integration tests: `SimpleRetriever._read_pages`, a stream's
+`_stream_partition_generator._partition_factory`, and the read processor's `_record_counter` and
+`_stream_name_to_instance`.
 """
 
 from __future__ import annotations
@@ -58,13 +65,13 @@ class RecordPage(Record):
     def __init__(self, records: List[Mapping[str, Any]], latest: Mapping[str, Any], stream_name: str, stream_slice: StreamSlice) -> None:
         super().__init__(data=latest, stream_name=stream_name, associated_slice=stream_slice)
         self.count = len(records)
-        self.lines = records_to_json(records, stream_name)
+        self.lines: JsonLines = records_to_json(records, stream_name)
         self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
 
     def passed_on(self) -> None:
         """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
         reference until its next page) and its place is free."""
-        self.lines: JsonLines = ()
+        self.lines = ()
         if self.holds_place:
             self.holds_place = False
             PAGES_IN_MEMORY.release()

@@ -102,7 +102,7 @@ class PagedPartition(DeclarativePartition):
         if response is None:
             return
         records = self._extractor.extract_records(response)
-        if isinstance(self._filter, ExactlyOnceSliceFilter):
+        if self._filter is not None:  # an `ExactlyOnceSliceFilter`: `can_read_by_page` admits no other
             kept, latest = self._filter.keep(records, self._stream_slice)
         else:
             kept, latest = list(records), None
@@ -141,7 +141,8 @@ class PagedPartitionFactory(DeclarativePartitionFactory):
 
 def can_read_by_page(stream: Any) -> bool:
     """Whether the stream's records can skip the selector's per-record steps: the manifest declares no
-    transformation, normalization or file upload for it, nor a record limit (the connector builder's)."""
+    transformation, normalization or file upload for it, no record filter but `ExactlyOnceSliceFilter`, nor a
+    record limit (the connector builder's)."""
     generator = getattr(stream, "_stream_partition_generator", None)
     factory = getattr(generator, "_partition_factory", None)
     if type(factory) is not DeclarativePartitionFactory or factory._max_records_limit is not None:
@@ -153,6 +154,7 @@ def can_read_by_page(stream: Any) -> bool:
     normalization = selector.schema_normalization
     return (
         type(selector) is RecordSelector
+        and (selector.record_filter is None or isinstance(selector.record_filter, ExactlyOnceSliceFilter))
         and not selector.transformations
         and selector.file_uploader is None
         and isinstance(normalization, TypeTransformer)

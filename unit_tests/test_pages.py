@@ -13,6 +13,7 @@ import orjson
 import pytest
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import Type
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.transformations import AddFields
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
@@ -148,5 +149,14 @@ class TestWhichStreamsReadByPage:
 
         selector = stream._stream_partition_generator._partition_factory._retriever.record_selector
         selector.transformations = [AddFields(fields=[], parameters={})]
+
+        assert not can_read_by_page(stream)
+
+    def test_given_a_stream_with_another_record_filter_when_checked_then_it_keeps_the_cdks_record_path(self, source: SourceEightByEightCdr) -> None:
+        stream = next(s for s in super(SourceEightByEightCdr, source).streams(source._config) if s.name == "contact_center_cdrs")
+        selector = stream._stream_partition_generator._partition_factory._retriever.record_selector
+        assert can_read_by_page(stream)
+
+        selector.record_filter = RecordFilter(config={}, condition="{{ record['uuid'] }}", parameters={})
 
         assert not can_read_by_page(stream)

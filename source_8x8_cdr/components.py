@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Iterator, Mapping, MutableMapping, Optional, Union
+from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -30,6 +29,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.declarative.requesters.request_options.interpolated_request_options_provider import (
     InterpolatedRequestOptionsProvider,
 )
+from airbyte_cdk.sources.http_config import MAX_CONNECTION_POOL_SIZE
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
     ErrorResolution,
@@ -38,6 +38,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_8x8_cdr.memory import PAGES_IN_MEMORY, place_pages_first
 from source_8x8_cdr.secrets import register_secret
 
 logger = logging.getLogger("airbyte")
@@ -75,81 +76,6 @@ def parsed_body(response: requests.Response) -> Any:
     return cached
 
 
-class PagesInMemory:
-    """At most `limit` pages of records in memory at once during a read, parsed or written as JSON.
-
-    A parsed page takes about three times the memory of its JSON, and with ten workers all of them could
-    hold one at the same moment, then wait with it for the main thread: peak memory would follow the
-    concurrency, the timing and the destination's speed. Parsing a page and writing it as JSON is CPU work
-    under the GIL, which gains nothing from more than a page or two at once; only the requests, which do
-    not count here, need the concurrency.
-
-    A worker takes a place before it parses a page (`PageCheckingErrorHandler`); the page keeps it until
-    the main thread has written it (`pages.py`), and a rejected page gives it back at once. Places are
-    only taken by workers reading pages (`PagedPartition`) during a concurrent read (`reading`), the only
-    time there is a main thread that gives them back.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._taken = 0
-        self._reading = False
-        self._changed = threading.Condition()
-        self._worker = threading.local()
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        with self._changed:
-            self._reading, self._taken = True, 0
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._reading = False  # a worker still waiting (the read failed) is let go
-                self._changed.notify_all()
-
-    @contextmanager
-    def reading_pages(self) -> Iterator[None]:
-        """The calling thread reads pages: `take` applies to it."""
-        self._worker.reading_pages = True
-        try:
-            yield
-        finally:
-            self._worker.reading_pages = False
-            self.give_back()
-
-    def take(self) -> None:
-        """A place for the page this thread is about to parse, once one is free."""
-        worker = self._worker
-        if not getattr(worker, "reading_pages", False) or getattr(worker, "holds", False):
-            return
-        with self._changed:
-            self._changed.wait_for(lambda: not self._reading or self._taken < self.limit)
-            if self._reading:
-                self._taken += 1
-                worker.holds = True
-
-    def pass_on(self) -> bool:
-        """The page parsed by this thread leaves it (to the main thread) with its place, if it had one."""
-        holds = getattr(self._worker, "holds", False)
-        self._worker.holds = False
-        return holds
-
-    def give_back(self) -> None:
-        """The page parsed by this thread is dropped: its place is free."""
-        if self.pass_on():
-            self.release()
-
-    def release(self) -> None:
-        with self._changed:
-            if self._taken:
-                self._taken -= 1
-                self._changed.notify()
-
-
-# Pages parsed or written and not yet passed to stdout, across the workers (each up to 10,000 records): one
-# being parsed or written while another waits to be written.
-PAGES_IN_MEMORY = PagesInMemory(2)
 
 
 def records_in_page(response: requests.Response, records_field: str) -> int:
@@ -412,6 +338,7 @@ class WallClockWindowRequester(HttpRequester):
         if self.read_timeout_in_seconds is not None:  # may come from the config, as a string to interpolate
             self.read_timeout_in_seconds = float(interpolate(self.read_timeout_in_seconds, self.config, parameters))
         super().__post_init__(parameters)
+        place_pages_first(self._http_client._session, MAX_CONNECTION_POOL_SIZE)
 
     def get_request_params(
         self,
@@ -676,6 +603,10 @@ class ExactlyOnceSliceFilter(RecordFilter):
             if latest_ms is None or moment_ms > latest_ms:
                 latest, latest_ms = data, moment_ms
         return kept, latest
+
+    def forget_slice(self) -> None:
+        """This thread has finished its slice: its keys are no longer needed."""
+        self._current.slice = None
 
     def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set, dict]:
         """For this thread: the slice's bounds in epoch milliseconds, the keys it emitted, and its bounds as

@@ -17,8 +17,9 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
   bytes to stdout as they are; any other consumer of `read` gets ordinary record messages
   (`record_messages`).
 
-At most `PAGES_IN_MEMORY.limit` pages are parsed or wait between the workers and stdout, so memory follows
-that limit and the requests in flight, not the records read, however slow the destination is.
+At most `PAGES_IN_MEMORY.limit` pages are received, parsed or wait between the workers and stdout, so
+memory follows that limit, not the records read nor the requests in flight, however slow the destination is
+(`memory.py`). A slice's keys (`ExactlyOnceSliceFilter`) are dropped once the slice is read.
 
 Why not the manifest: the record pipeline between a retriever and stdout is the CDK's concurrent source, not a
 declarative component. `source.py` applies this to every stream whose selector has no transformation or
@@ -50,7 +51,8 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
-from source_8x8_cdr.components import PAGES_IN_MEMORY, ExactlyOnceSliceFilter
+from source_8x8_cdr.components import ExactlyOnceSliceFilter
+from source_8x8_cdr.memory import PAGES_IN_MEMORY, give_back_freed_memory
 
 
 class RecordPage(Record):
@@ -72,6 +74,7 @@ class RecordPage(Record):
         """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
         reference until its next page) and its place is free."""
         self.lines = ()
+        give_back_freed_memory()
         if self.holds_place:
             self.holds_place = False
             PAGES_IN_MEMORY.release()
@@ -97,6 +100,8 @@ class PagedPartition(DeclarativePartition):
         # The retriever's page loop: the requests, the paginator, the error handler's retries and restarts.
         with PAGES_IN_MEMORY.reading_pages():
             yield from self._retriever._read_pages(self._page_of_records, self._stream_slice)
+        if self._filter is not None:
+            self._filter.forget_slice()
 
     def _page_of_records(self, response: Optional[requests.Response]) -> Iterable[RecordPage]:
         if response is None:

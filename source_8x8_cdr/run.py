@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import json
 import logging
@@ -26,6 +25,7 @@ from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 import orjson
 
+from source_8x8_cdr.memory import tune_memory_allocator
 from source_8x8_cdr.pages import JsonLines, RecordPageMessage
 from source_8x8_cdr.secrets import mask
 from source_8x8_cdr.source import SourceEightByEightCdr
@@ -188,25 +188,6 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def _tune_memory_allocator() -> None:
-    """Memory freed during a read goes back to the system, so the peak follows what is alive.
-
-    With glibc's defaults each worker thread gets a heap of its own, and buffers of a page (a body being
-    received, a page's JSON) come from those heaps once the adaptive mmap threshold has risen, where they
-    stay reserved after being freed: the process grew with every coincidence of large pages in different
-    threads. Two heaps, and buffers above 128 KiB always mapped and unmapped, keep it flat. Elsewhere than
-    glibc, nothing changes.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_arena_max, m_mmap_threshold = -8, -3
-    mallopt(m_arena_max, 2)
-    mallopt(m_mmap_threshold, 128 * 1024)
-
-
 def run() -> None:
     args = sys.argv[1:]
     command = args[0] if args else ""
@@ -219,7 +200,7 @@ def run() -> None:
         sys.exit(_report_config_problem(command, source.config_problem))
     if command == "read":
         _tune_garbage_collector()
-        _tune_memory_allocator()
+        tune_memory_allocator()
     launch(source, args)
 
 

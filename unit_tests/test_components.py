@@ -340,6 +340,15 @@ class TestExactlyOnceSliceFilter:
 
         assert _kept(record_filter, [_cdr("a", "2026-06-01T10:00:00.000Z")]) == ["a"]
 
+    def test_given_a_finished_slice_when_forgotten_then_its_keys_are_released(self) -> None:
+        record_filter = _slice_filter()
+        _kept(record_filter, [_cdr("a", "2026-06-01T10:00:00.000Z")])
+
+        record_filter.forget_slice()
+
+        assert record_filter._current.slice is None
+        assert _kept(record_filter, [_cdr("a", "2026-06-01T10:00:00.000Z")]) == ["a"]
+
     def test_given_two_threads_on_two_slices_when_interleaved_then_each_keeps_its_own_keys(self) -> None:
         record_filter = _slice_filter()
         day_one_reader, day_two_reader = ThreadPoolExecutor(max_workers=1), ThreadPoolExecutor(max_workers=1)

@@ -6,7 +6,6 @@ End to end (records, state counts, stream statuses through the real command) it 
 
 from __future__ import annotations
 
-import threading
 import time
 
 import orjson
@@ -17,7 +16,6 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.declarative.transformations import AddFields
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
-from source_8x8_cdr.components import PagesInMemory
 from source_8x8_cdr.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
@@ -66,72 +64,6 @@ class TestRecordsToJson:
         assert [m.record.data for m in messages] == RECORDS
         assert {(m.type, m.record.stream, m.record.emitted_at) for m in messages} == {(Type.RECORD, "contact_center_cdrs", NOW_NS // 1_000_000)}
         assert page.count == 3 and page.data == RECORDS[-1]
-
-
-def in_thread(action) -> threading.Thread:
-    thread = threading.Thread(target=action, daemon=True)
-    thread.start()
-    return thread
-
-
-class TestPagesInMemory:
-    def test_given_the_limit_taken_when_a_worker_parses_another_page_then_it_waits_until_the_main_thread_releases_one(self) -> None:
-        pages = PagesInMemory(limit=2)
-        passed_on = []
-
-        def worker() -> None:
-            with pages.reading_pages():
-                pages.take()
-                passed_on.append(pages.pass_on())
-
-        with pages.reading():
-            for _ in range(2):
-                in_thread(worker).join(timeout=5)
-            third = in_thread(worker)
-            third.join(timeout=0.3)
-            assert third.is_alive(), "a third page was parsed while two were held"
-            pages.release()
-            third.join(timeout=5)
-            assert not third.is_alive()
-        assert passed_on == [True, True, True]
-
-    def test_given_a_rejected_page_when_given_back_then_its_place_is_free(self) -> None:
-        pages = PagesInMemory(limit=1)
-        with pages.reading(), pages.reading_pages():
-            pages.take()
-            pages.give_back()
-            done = in_thread(lambda: (pages.reading_pages().__enter__(), pages.take()))
-            done.join(timeout=5)
-            assert not done.is_alive()
-
-    def test_given_no_concurrent_read_when_pages_are_parsed_then_nothing_waits_or_holds_a_place(self) -> None:
-        pages = PagesInMemory(limit=1)
-        with pages.reading_pages():
-            for _ in range(3):
-                pages.take()
-                assert pages.pass_on() is False
-
-    def test_given_a_thread_not_reading_pages_when_it_parses_then_it_takes_no_place(self) -> None:
-        pages = PagesInMemory(limit=1)
-        with pages.reading():
-            pages.take()  # a login, say
-            assert pages.pass_on() is False
-
-    def test_given_a_worker_waiting_when_the_read_ends_then_it_is_let_go(self) -> None:
-        pages = PagesInMemory(limit=1)
-
-        def worker() -> None:
-            with pages.reading_pages():
-                pages.take()
-                pages.pass_on()  # the page, with its place, goes to the main thread
-
-        with pages.reading():
-            in_thread(worker).join(timeout=5)
-            waiting = in_thread(worker)
-            waiting.join(timeout=0.3)
-            assert waiting.is_alive()
-        waiting.join(timeout=5)
-        assert not waiting.is_alive()
 
 
 class TestWhichStreamsReadByPage:

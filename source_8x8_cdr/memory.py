@@ -1,0 +1,209 @@
+"""Memory of a read: a bound on the pages held between the API and stdout, and an allocator that gives
+freed pages back.
+
+Why not the manifest: the CDK bounds the slices read at once (`concurrency_level`), not what each of them
+holds. Each worker would hold a whole page (up to 10 MB of JSON, about three times that parsed) from the
+moment its answer arrives until the main thread has written it, so peak memory followed the concurrency:
+140 MB with one worker and 230-300 MB with ten, at the same throughput (`benchmark/README.md`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Optional
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.exceptions import ChunkedEncodingError, ContentDecodingError
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import SSLError as RequestsSSLError
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
+
+
+class PagesInMemory:
+    """At most `limit` pages of records in memory at once during a read: being received, parsed, or
+    written as JSON and waiting for stdout.
+
+    A parsed page takes about three times the memory of its JSON, and with ten workers all of them could
+    hold one at the same moment, then wait with it for the main thread: peak memory would follow the
+    concurrency, the timing and the destination's speed. Receiving a page on localhost, parsing it and
+    writing it as JSON is CPU work under the GIL, which gains nothing from more than a page or two at once;
+    only the requests, which do not count here, need the concurrency.
+
+    A worker takes a place once an answer's headers have arrived and before its body is read
+    (`PlaceFirstAdapter`; the error handler takes it too when another transport was used); the page keeps
+    it until the main thread has written it (`pages.py`), and a rejected or empty page gives it back at
+    once. Places are only taken by workers reading pages (`PagedPartition`) during a concurrent read
+    (`reading`), the only time there is a main thread that gives them back.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._taken = 0
+        self._reading = False
+        self._slices_waiting = 0  # workers waiting for a place for a slice they have begun
+        self._changed = threading.Condition()
+        self._worker = threading.local()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._changed:
+            self._reading, self._taken, self._slices_waiting = True, 0, 0
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._reading = False  # a worker still waiting (the read failed) is let go
+                self._changed.notify_all()
+
+    @contextmanager
+    def reading_pages(self) -> Iterator[None]:
+        """The calling thread reads the pages of one slice: `take` applies to it."""
+        worker = self._worker
+        worker.reading_pages, worker.begun = True, False
+        try:
+            yield
+        finally:
+            worker.reading_pages = worker.begun = False
+            self.give_back()
+
+    def take(self, timeout: Optional[float] = None) -> None:
+        """A place for the page this thread is about to receive, once one is free (at most one a thread);
+        after `timeout` seconds, none.
+
+        A slice whose pages have begun to be passed on goes first: slices then end sooner, so the state
+        advances during the read, and fewer are half read at once (each keeps the keys it has emitted).
+        """
+        worker = self._worker
+        if not getattr(worker, "reading_pages", False) or getattr(worker, "holds", False):
+            return
+        begun = worker.begun
+        with self._changed:
+            if begun:
+                self._slices_waiting += 1
+            try:
+                free = self._changed.wait_for(
+                    lambda: not self._reading or (self._taken < self.limit and (begun or not self._slices_waiting)), timeout
+                )
+            finally:
+                if begun:
+                    self._slices_waiting -= 1
+            if free and self._reading:
+                self._taken += 1
+                worker.holds = True
+
+    def pass_on(self) -> bool:
+        """The page parsed by this thread leaves it (to the main thread) with its place, if it had one."""
+        worker = self._worker
+        holds = getattr(worker, "holds", False)
+        worker.holds = False
+        worker.begun = True
+        return holds
+
+    def give_back(self) -> None:
+        """The page parsed by this thread is dropped: its place is free."""
+        worker = self._worker
+        holds = getattr(worker, "holds", False)
+        worker.holds = False
+        if holds:
+            self.release()
+
+    def release(self) -> None:
+        with self._changed:
+            if self._taken:
+                self._taken -= 1
+                self._changed.notify_all()
+
+
+# Pages received, parsed or written and not yet passed to stdout, across the workers (each up to 10,000
+# records): one being received, parsed or written while another waits to be written.
+PAGES_IN_MEMORY = PagesInMemory(2)
+
+
+class PlaceFirstAdapter(HTTPAdapter):
+    """Reads a successful answer's body only once its page has a place (`PAGES_IN_MEMORY`), in one piece.
+
+    Why: `requests` reads every body as soon as its headers arrive, in 10 kB pieces that it then joins, so
+    each worker would download its page (two copies of it for a moment) and then wait with it for a place:
+    the pages received but not yet parsed followed the concurrency. Here the body waits in the socket until
+    the worker has a place, then is read into one buffer. Requests still run concurrently up to their
+    headers, which is where an API's latency is. A failure while reading the body raises what `requests`
+    raises for it, so the CDK's retries treat it as before. Other answers (errors, the login) and callers
+    that stream are left to `requests`.
+
+    A server closes a connection whose answer is not read for long (often after 60 s), which would cost a
+    retry, so a worker waits at most `wait_seconds` (when the destination holds the pages back) and then
+    reads the body anyway; it takes its place before parsing the page, as without this adapter.
+    """
+
+    wait_seconds = 20.0
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
+        response = super().send(request, stream=stream, **kwargs)
+        if stream or not 200 <= response.status_code < 300:
+            return response
+        PAGES_IN_MEMORY.take(timeout=self.wait_seconds)
+        try:
+            response._content = read_whole_body(response.raw)
+        except requests.RequestException as error:
+            PAGES_IN_MEMORY.give_back()
+            error.request, error.response = request, response
+            raise
+        response._content_consumed = True
+        return response
+
+
+def read_whole_body(raw: Any) -> bytes:
+    """The rest of a urllib3 response body as one `bytes`, with the errors `requests` raises while reading one."""
+    try:
+        return raw.read(decode_content=True) or b""
+    except ProtocolError as error:
+        raise ChunkedEncodingError(error)
+    except DecodeError as error:
+        raise ContentDecodingError(error)
+    except ReadTimeoutError as error:
+        raise RequestsConnectionError(error)
+    except SSLError as error:
+        raise RequestsSSLError(error)
+
+
+def place_pages_first(session: requests.Session, pool_size: int) -> None:
+    """Mounts `PlaceFirstAdapter` on `session` for both schemes, with connection pools as large as the CDK's."""
+    adapter = PlaceFirstAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+
+
+# glibc's `malloc_trim`, once `tune_memory_allocator` has run on glibc.
+_trim: Optional[Callable[[int], int]] = None
+
+
+def tune_memory_allocator() -> None:
+    """Memory freed during a read goes back to the system, so the peak follows what is alive.
+
+    With glibc's defaults each worker thread gets a heap of its own, and buffers of a page (a body being
+    received, a page's JSON) come from those heaps once the adaptive mmap threshold has risen, where they
+    stay reserved after being freed: the process grew with every coincidence of large pages in different
+    threads. Two heaps, and buffers above 128 KiB always mapped and unmapped, keep it flat; the smaller
+    pieces of a parsed page (the records' key tables) are given back by `give_back_freed_memory`.
+    Elsewhere than glibc, nothing changes.
+    """
+    global _trim
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt, trim = libc.mallopt, libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    m_arena_max, m_mmap_threshold = -8, -3
+    mallopt(m_arena_max, 2)
+    mallopt(m_mmap_threshold, 128 * 1024)
+    _trim = trim
+
+
+def give_back_freed_memory() -> None:
+    """Gives the free memory inside the heaps back to the system: called by the main thread once a page is
+    written (about a millisecond for a page of 7,000 records)."""
+    if _trim is not None:
+        _trim(0)

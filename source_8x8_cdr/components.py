@@ -556,26 +556,41 @@ class ExactlyOnceSliceFilter(RecordFilter):
         (None when no kept record has a readable cursor).
 
         ISO cursors in the APIs' fixed-width form (`2024-07-31T12:43:09.000-03:00`, or `...000Z`) are compared as
-        text with the slice's bounds written as wall-clock times at the same offset, which costs a fifth of
-        converting each one to an instant; the greatest is found per offset and converted once per page.
+        text with the slice's bounds written at the same offset and width, which costs a fifth of converting
+        each one to an instant; the greatest is found per offset and converted once per page.
         """
         if not stream_slice or "start_time" not in stream_slice:
             kept = list(records)
             return kept, None
-        start, end, seen, walls = self._slice_state(stream_slice)
+        start, end, seen, windows = self._slice_state(stream_slice)
         cursor_field, primary_key = self.cursor_field, self.primary_key
-        kept, latest, latest_ms = [], None, None
-        latest_wall: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        kept: list = []
+        latest: Optional[Mapping[str, Any]] = None
+        latest_ms: Optional[int] = None
+        greatest: dict[str, tuple[str, Mapping[str, Any]]] = {}  # per offset, the greatest ISO cursor kept
+        offset, low, high, top, top_data = "", "", "", "", None  # of the offset met last
         for record in records:
             data = record if type(record) is dict else record.data if isinstance(record, Record) else record
             value = data.get(cursor_field)
-            moment_ms = wall = None
-            if type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
+            iso = type(value) is str and len(value) in _FIXED_WIDTHS and value[10] == "T" and value[19] == "." and value[23] in "Z+-"
+            if iso:
+                try:
+                    datetime.fromisoformat(value)
+                except ValueError:
+                    iso = False
+            if iso:
+                if not value.endswith(offset) or not offset:
+                    if top_data is not None:
+                        greatest[offset] = (top, top_data)
+                    offset = value[23:]
+                    low, high = windows.get(offset) or windows.setdefault(offset, _iso_window(start, end, offset))
+                    top, top_data = greatest.get(offset, ("", None))
+                if not low <= value <= high:
+                    continue
+                moment_ms = None
+            elif type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
                 moment_ms = value
-            elif type(value) is str and len(value) in _FIXED_WIDTHS and _is_iso(value):
-                wall, offset = value[:23], value[23:]
-                window = walls.get(offset) or walls.setdefault(offset, _wall_window(start, end, offset))
-                if not window[0] <= wall <= window[1]:
+                if not start <= moment_ms <= end:
                     continue
             else:
                 moment_ms = cursor_epoch_ms(value)
@@ -584,23 +599,24 @@ class ExactlyOnceSliceFilter(RecordFilter):
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
                         f"({type(value).__name__}); emitting it as is."
                     )
-            if moment_ms is not None and not start <= moment_ms <= end:
-                continue
+                elif not start <= moment_ms <= end:
+                    continue
             key = data.get(primary_key)
             if key is not None:
                 if key in seen:
                     continue
                 seen.add(key)
             kept.append(record)
-            if wall is not None:
-                known = latest_wall.get(offset)
-                if known is None or wall > known[0]:
-                    latest_wall[offset] = (wall, data)
+            if iso:
+                if value > top:
+                    top, top_data = value, data
             elif moment_ms is not None and (latest_ms is None or moment_ms > latest_ms):
                 latest, latest_ms = record, moment_ms
-        for wall, data in latest_wall.values():
-            moment_ms = cursor_epoch_ms(data[cursor_field])
-            if latest_ms is None or moment_ms > latest_ms:
+        if top_data is not None:
+            greatest[offset] = (top, top_data)
+        for value, data in greatest.values():
+            moment_ms = cursor_epoch_ms(value)
+            if latest_ms is None or moment_ms > latest_ms:  # type: ignore[operator]
                 latest, latest_ms = data, moment_ms
         return kept, latest
 
@@ -610,7 +626,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
     def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set, dict]:
         """For this thread: the slice's bounds in epoch milliseconds, the keys it emitted, and its bounds as
-        wall-clock text per UTC offset met so far."""
+        fixed-width ISO text per UTC offset met so far."""
         bounds = (stream_slice["start_time"], stream_slice["end_time"])
         current = getattr(self._current, "slice", None)
         if current is None or current[0] != bounds:
@@ -623,24 +639,15 @@ class ExactlyOnceSliceFilter(RecordFilter):
 _FIXED_WIDTHS = (24, 29)
 
 
-def _is_iso(value: str) -> bool:
-    """Whether `value` is a valid timestamp of one of the fixed widths, with its offset where it belongs."""
-    if value[10] != "T" or value[19] != "." or (value[23] != "Z" if len(value) == 24 else value[23] not in "+-"):
-        return False
-    try:
-        return datetime.fromisoformat(value).tzinfo is not None
-    except ValueError:
-        return False
-
-
-def _wall_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
-    """The slice [start_ms, end_ms] as wall-clock text (`2024-07-31T09:43:09.000`) at a UTC offset (`Z`, `-03:00`)."""
+def _iso_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
+    """The slice [start_ms, end_ms] as fixed-width ISO text (`2024-07-31T09:43:09.000-03:00`) at a UTC offset
+    (`Z`, `-03:00`): for cursors with that offset, comparing the text compares the instants."""
     zone = timezone.utc if offset == "Z" else datetime.fromisoformat("2000-01-01T00:00:00" + offset).tzinfo
 
-    def wall(ms: int) -> str:
-        return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}"
+    def iso(ms: int) -> str:
+        return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + offset
 
-    return wall(start_ms), wall(end_ms)
+    return iso(start_ms), iso(end_ms)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

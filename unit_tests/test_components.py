@@ -371,6 +371,27 @@ class TestExactlyOnceSliceFilter:
         assert kept == ["a"]
         assert "unreadable timestamp" in caplog.text
 
+    def test_given_offsets_alternating_in_a_page_when_kept_then_each_compared_at_its_own_offset_and_the_latest_across_them(self) -> None:
+        records = [
+            _cdr("a", "2026-06-01T20:00:00.000-03:00"),  # 23:00 UTC
+            _cdr("b", "2026-06-01T22:00:00.000Z"),
+            _cdr("c", "2026-06-01T21:00:00.000-03:00"),  # 00:00 UTC the next day: dropped
+            _cdr("d", "2026-06-01T23:30:00.000Z"),
+            _cdr("e", "2026-06-01T20:59:59.999-03:00"),  # 23:59:59.999 UTC: the latest
+            _cdr("f", "2026-06-01T00:00:00.000Z"),
+        ]
+
+        kept, latest = _slice_filter().keep(records, _DAY_ONE)
+
+        assert [record["uuid"] for record in kept] == ["a", "b", "d", "e", "f"]
+        assert latest["uuid"] == "e"
+
+    @pytest.mark.parametrize("timestamp", ["2026-06-01T25:00:00.000Z", "2026-13-01T10:00:00.000-03:00", "2026-06-01T1O:00:00.000Z"])
+    def test_given_a_fixed_width_cursor_that_is_no_date_when_kept_then_kept_as_unreadable(self, timestamp: str) -> None:
+        kept, latest = _slice_filter().keep([_cdr("a", timestamp), _cdr("b", "2026-06-01T10:00:00.000Z")], _DAY_ONE)
+
+        assert [record["uuid"] for record in kept] == ["a", "b"] and latest["uuid"] == "b"
+
     @pytest.mark.parametrize(
         "timestamp, kept",
         [("1780272000000", ["a"]), (1780272000000, ["a"]), ("1780271999999", []), (1780358400000, [])],

@@ -52,7 +52,7 @@ from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
 from source_8x8_cdr.components import ExactlyOnceSliceFilter
-from source_8x8_cdr.memory import PAGES_IN_MEMORY, give_back_freed_memory
+from source_8x8_cdr.memory import PAGES_IN_MEMORY
 
 
 class RecordPage(Record):
@@ -74,7 +74,6 @@ class RecordPage(Record):
         """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
         reference until its next page) and its place is free."""
         self.lines = ()
-        give_back_freed_memory()
         if self.holds_place:
             self.holds_place = False
             PAGES_IN_MEMORY.release()

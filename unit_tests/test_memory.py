@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from source_8x8_cdr.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter, give_back_freed_memory, tune_memory_allocator
+from source_8x8_cdr.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
 
 PAGE = b'{"data": [{"callId": "1"}], "meta": {"scrollId": "No Data"}}'
 
@@ -247,8 +247,3 @@ class TestPlaceFirstAdapter:
             with session.get(f"{server}/page", timeout=5, stream=True) as response:
                 assert PAGES_IN_MEMORY.pass_on() is False
                 assert response.raw.read() == PAGE
-
-
-def test_given_the_allocator_tuned_when_freed_memory_is_given_back_then_nothing_fails() -> None:
-    tune_memory_allocator()
-    give_back_freed_memory()

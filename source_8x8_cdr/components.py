@@ -76,8 +76,6 @@ def parsed_body(response: requests.Response) -> Any:
     return cached
 
 
-
-
 def records_in_page(response: requests.Response, records_field: str) -> int:
     """How many records the page held when it arrived (the extractor empties the list as it goes)."""
     known = response.__dict__.get(_PAGE_SIZE)

@@ -233,14 +233,14 @@ def records_to_json(records: List[Mapping[str, Any]], stream: str) -> JsonLines:
     if not records:
         return ()
     emitted_at = time.time_ns() // 1_000_000
-    name = orjson.dumps(stream)
     items = list(chain.from_iterable(zip(records, repeat(_MARKER))))
     items.pop()  # no marker after the last record
     body = orjson.dumps(items)
     del items
     if body.count(_MARKER_JSON) == len(records) - 1:
-        body = body.replace(_MARKER_JSON, b',"emitted_at":%d}}\n{"type":"RECORD","record":{"stream":%s,"data":' % (emitted_at, name))
-        return (b'{"type":"RECORD","record":{"stream":%s,"data":' % name, memoryview(body)[1:-1], b',"emitted_at":%d}}' % emitted_at)
+        start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
+        end = b',"emitted_at":%d}}' % emitted_at
+        return (start, memoryview(body.replace(_MARKER_JSON, end + b"\n" + start))[1:-1], end)
     one_by_one = (orjson.dumps({"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}}) for record in records)
     return (b"\n".join(one_by_one),)
 

@@ -1,7 +1,8 @@
 """Emulator settings: one dataclass, every field defaulted.
 
 Each switch selects one of the plausible vendor behaviours that the published documents leave
-open (see ``/work/shared/api-docs/FACTS.md``), so a client can be tested against all of them.
+open (8x8's Work Analytics developer documentation and OpenAPI reference, and the contact-center
+CDR API's REST reference), so a client can be tested against all of them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    "airbyte-cdk>=7.39.1,<8",
+    "airbyte-cdk==7.39.1",  # exact: the page path relies on this release's internals
     "orjson>=3.10,<4",
 ]
 

@@ -301,8 +301,13 @@ class TestDockerfile:
         for source in sources:
             assert (ROOT / source).exists(), f"COPY {source}: no such path"
 
-    def test_given_the_install_step_then_it_installs_the_package(self) -> None:
-        assert re.search(r"^RUN pip install (--no-cache-dir )?\.$", _dockerfile(), flags=re.MULTILINE)
+    def test_given_the_install_step_then_it_installs_the_package_with_the_tested_versions(self) -> None:
+        assert re.search(r"^RUN pip install (--no-cache-dir )?-c constraints\.txt \.$", _dockerfile(), flags=re.MULTILINE)
+
+    def test_given_the_cdk_requirement_then_it_is_the_exact_version_of_the_constraints(self) -> None:
+        pinned = re.search(r'"airbyte-cdk==([0-9.]+)"', (ROOT / "setup.py").read_text())
+        tested = re.search(r"^airbyte-cdk==([0-9.]+)$", (ROOT / "constraints.txt").read_text(), flags=re.MULTILINE)
+        assert pinned and tested and pinned.group(1) == tested.group(1)
 
     def test_given_the_labels_then_they_match_metadata(self) -> None:
         assert f"LABEL io.airbyte.version={_version()}" in _dockerfile()

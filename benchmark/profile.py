@@ -233,9 +233,9 @@ def summarize_pstats(path: Path, records: int) -> dict[str, Any]:
         for suffix, stage in FILE_STAGE_OF.items():
             if file.endswith(suffix):
                 return stage
-        if file.endswith("components.py") and name in ("filter_records", "cursor_moment", "_slice_state"):
+        if file.endswith(("components/filtering.py", "components/timeutil.py")) and name in ("filter_records", "keep", "cursor_moment", "_slice_state"):
             return "record filter"
-        if file.endswith("components.py") and name == "extract_records":
+        if file.endswith("components/extraction.py") and name == "extract_records":
             return "extractor"
         if depth > 12:
             return "other"

@@ -24,7 +24,7 @@ from integration_tests.conftest import (
     without_nulls,
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
-from source_8x8_cdr.components import parse_utc
+from source_8x8_cdr.components.timeutil import parse_utc
 
 STREAM = "contact_center_cdrs"
 CDR_PATH = "/api/v2/cdr"

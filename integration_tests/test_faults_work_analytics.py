@@ -34,7 +34,7 @@ from integration_tests.conftest import (
     without_nulls,
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
-from source_8x8_cdr.components import cursor_moment, parse_utc
+from source_8x8_cdr.components.timeutil import cursor_moment, parse_utc
 
 STREAM = "call_records"
 DATA_PATH = "/analytics/work/v2/call-records"

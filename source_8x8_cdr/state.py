@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Optional
 
-from source_8x8_cdr.components import cursor_moment
+from source_8x8_cdr.components.timeutil import cursor_moment
 from source_8x8_cdr.config import ConfigError
 
 CURSOR_FIELDS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}

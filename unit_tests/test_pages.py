@@ -1,4 +1,4 @@
-"""The page-at-a-time record path (`source_8x8_cdr/pages.py`): what it writes, what it bounds, when it applies.
+"""The page-at-a-time record path (`source_8x8_cdr/fastpath/pages.py`): what it writes, what it bounds, when it applies.
 
 End to end (records, state counts, stream statuses through the real command) it is covered by
 `integration_tests/test_reads_emulator.py`; the mock-server tests read through `record_messages`.
@@ -16,7 +16,7 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.declarative.transformations import AddFields
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
-from source_8x8_cdr.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
+from source_8x8_cdr.fastpath.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
 

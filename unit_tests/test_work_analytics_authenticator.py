@@ -22,7 +22,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
-from source_8x8_cdr.components import WorkAnalyticsAuthenticator
+from source_8x8_cdr.components.auth import WorkAnalyticsAuthenticator
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import WA_API_KEY, WA_PASSWORD, ConfigBuilder
 from unit_tests.mock_server.work_analytics import (

@@ -22,11 +22,10 @@ memory follows that limit, not the records read nor the requests in flight, howe
 (`memory.py`). A slice's keys (`ExactlyOnceSliceFilter`) are dropped once the slice is read.
 
 Why not the manifest: the record pipeline between a retriever and stdout is the CDK's concurrent source, not a
-declarative component. `source.py` applies this to every stream whose selector has no transformation or
-normalization (`can_read_by_page`). It relies on these CDK internals, pinned by `airbyte-cdk<8` and exercised
-by `unit_tests/test_pages.py` and the integration tests: `SimpleRetriever._read_pages`, a stream's
-`_stream_partition_generator._partition_factory`, and the read processor's `_record_counter` and
-`_stream_name_to_instance`.
+declarative component. `install` (this package's `__init__.py`) applies this to every stream whose selector has
+no transformation or normalization (`can_read_by_page`), once `contract.py` has found the CDK internals it
+relies on. A page is not a `Record`: should one reach the CDK's own handling of a record, the CDK refuses it
+("Unknown queue item type") instead of writing one record for a page.
 """
 
 from __future__ import annotations
@@ -47,26 +46,30 @@ from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_genera
     DeclarativePartition,
     DeclarativePartitionFactory,
 )
+from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
-from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
-from source_8x8_cdr.components import ExactlyOnceSliceFilter
-from source_8x8_cdr.memory import PAGES_IN_MEMORY
+from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
+from source_8x8_cdr.components.page_body import page_records
+from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
 
 
-class RecordPage(Record):
+class RecordPage:
     """The records one API answer contributes to a stream, as one item of the CDK's pipeline: `count`
     RECORD messages already written as JSON lines (`lines`, pieces of UTF-8), a third of the memory of the parsed
     records.
 
-    To the cursor it is its latest record (`data`, `associated_slice`): the cursor keeps, per slice, only the
-    greatest cursor value it has seen.
+    To the cursor's `observe` it looks like its latest record (`data`, `associated_slice`): the cursor keeps, per
+    slice, only the greatest cursor value it has seen.
     """
 
     def __init__(self, records: List[Mapping[str, Any]], latest: Mapping[str, Any], stream_name: str, stream_slice: StreamSlice) -> None:
-        super().__init__(data=latest, stream_name=stream_name, associated_slice=stream_slice)
+        self.data = latest
+        self.stream_name = stream_name
+        self.associated_slice = stream_slice
         self.count = len(records)
         self.lines: JsonLines = records_to_json(records, stream_name)
         self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
@@ -87,21 +90,32 @@ class RecordPageMessage(AirbyteMessage):
     page: Optional[RecordPage] = None
 
 
-class PagedPartition(DeclarativePartition):
-    """A slice of a stream, read page by page (see the module docstring)."""
+class PagedPartition(Partition):
+    """A slice of a stream as the CDK built it (`built`), read page by page (see the module docstring)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        selector = self._retriever.record_selector
+    def __init__(self, built: DeclarativePartition, retriever: SimpleRetriever) -> None:
+        self._built = built
+        self._retriever = retriever
+        self._stream_slice = built.to_slice()
+        selector = retriever.record_selector
         self._extractor = selector.extractor
         self._filter = selector.record_filter
 
-    def read(self) -> Iterable[Record]:
+    def read(self) -> Iterable[RecordPage]:  # type: ignore[override]  # pages, which the CDK's cursor observes
         # The retriever's page loop: the requests, the paginator, the error handler's retries and restarts.
         with PAGES_IN_MEMORY.reading_pages():
             yield from self._retriever._read_pages(self._page_of_records, self._stream_slice)
         if self._filter is not None:
             self._filter.forget_slice()
+
+    def to_slice(self) -> Optional[Mapping[str, Any]]:
+        return self._built.to_slice()
+
+    def stream_name(self) -> str:
+        return self._built.stream_name()
+
+    def __hash__(self) -> int:
+        return hash(self._built)
 
     def _page_of_records(self, response: Optional[requests.Response]) -> Iterable[RecordPage]:
         if response is None:
@@ -111,37 +125,34 @@ class PagedPartition(DeclarativePartition):
             kept, latest = self._filter.keep(records, self._stream_slice)
         else:
             kept, latest = list(records), None
+        _drop_parsed_page(response, self._extractor.field)
         if not kept:
             PAGES_IN_MEMORY.give_back()
             return
-        page = RecordPage(kept, kept[-1] if latest is None else latest, self._stream_name, self._stream_slice)
+        page = RecordPage(kept, kept[-1] if latest is None else latest, self.stream_name(), self._stream_slice)
         page.holds_place = PAGES_IN_MEMORY.pass_on()
         del kept, records  # the page's JSON lines are what waits
         yield page
 
 
-class PagedPartitionFactory(DeclarativePartitionFactory):
-    """Creates `PagedPartition`s from what the CDK built for the stream."""
+def _drop_parsed_page(response: requests.Response, records_field: str) -> None:
+    """Frees what the answer held once its kept records are taken: the parsed records (the paginator reads the
+    page's size counted by the error handler, `records_in_page`) and the raw body. A worker keeps its last
+    answer until its next one arrives, and would otherwise hold a whole page (up to 10 MB) while it waits."""
+    records = page_records(response, records_field)
+    if isinstance(records, list):
+        records.clear()
+    response._content = b""
+
+
+class PagedPartitionFactory:
+    """Wraps the partitions the CDK's own factory creates for a stream (`built`) as `PagedPartition`s."""
 
     def __init__(self, built: DeclarativePartitionFactory) -> None:
-        super().__init__(
-            stream_name=built._stream_name,
-            schema_loader=built._schema_loader,
-            retriever=built._retriever,
-            message_repository=built._message_repository,
-            max_records_limit=built._max_records_limit,
-        )
+        self._built = built
 
     def create(self, stream_slice: StreamSlice) -> PagedPartition:
-        return PagedPartition(
-            stream_name=self._stream_name,
-            schema_loader=self._schema_loader,
-            retriever=self._retriever,
-            message_repository=self._message_repository,
-            max_records_limit=self._max_records_limit,
-            stream_slice=stream_slice,
-            record_counter=self._record_counter,
-        )
+        return PagedPartition(self._built.create(stream_slice), self._built._retriever)
 
 
 def can_read_by_page(stream: Any) -> bool:
@@ -167,44 +178,44 @@ def can_read_by_page(stream: Any) -> bool:
     )
 
 
-def read_by_page(stream: Any) -> None:
-    """Makes a stream built by the CDK read its slices as `PagedPartition`s."""
+def read_by_page(stream: Any) -> SimpleRetriever:
+    """Makes a stream built by the CDK read its slices as `PagedPartition`s; returns the stream's retriever."""
     generator = stream._stream_partition_generator
-    generator._partition_factory = PagedPartitionFactory(generator._partition_factory)
+    built = generator._partition_factory
+    generator._partition_factory = PagedPartitionFactory(built)
+    return built._retriever
 
 
-class PageAwareConcurrentSource(ConcurrentSource):
-    """The CDK's concurrent source, which also takes `RecordPage`s off the queue."""
+def read_pages_in(concurrent_source: ConcurrentSource) -> None:
+    """Makes the CDK's concurrent source (the instance the source built) take `RecordPage`s off its queue too,
+    and bound the pages in memory while it reads. The instance keeps everything it was built with."""
+    stock_read, stock_handle_item = concurrent_source.read, concurrent_source._handle_item
 
-    def __init__(self, built: ConcurrentSource) -> None:
-        super().__init__(
-            threadpool=built._threadpool,
-            logger=built._logger,
-            slice_logger=built._slice_logger,
-            queue=built._queue,
-            message_repository=built._message_repository,
-            initial_number_partitions_to_generate=built._initial_number_partitions_to_generate,
-        )
-
-    def read(self, streams: List[Any]) -> Iterator[AirbyteMessage]:
+    def read(streams: List[Any]) -> Iterator[AirbyteMessage]:
         with PAGES_IN_MEMORY.reading():
-            yield from super().read(streams)
+            yield from stock_read(streams)
 
-    def _handle_item(self, queue_item: QueueItem, concurrent_stream_processor: ConcurrentReadProcessor) -> Iterable[AirbyteMessage]:
-        if not isinstance(queue_item, RecordPage):
-            yield from super()._handle_item(queue_item, concurrent_stream_processor)
-            return
-        # What `ConcurrentReadProcessor.on_record` does for one record, for the page's records.
-        name = queue_item.stream_name
-        counts = concurrent_stream_processor._record_counter
-        if counts[name] == 0:
-            self._logger.info(f"Marking stream {name} as RUNNING")
-            stream = concurrent_stream_processor._stream_name_to_instance[name]
-            yield stream_status_as_airbyte_message(stream.as_airbyte_stream(), AirbyteStreamStatus.RUNNING)
-        counts[name] += queue_item.count
-        yield RecordPageMessage(type=Type.RECORD, page=queue_item)
-        queue_item.passed_on()
-        yield from self._message_repository.consume_queue()
+    def handle_item(queue_item: QueueItem, processor: ConcurrentReadProcessor) -> Iterable[AirbyteMessage]:
+        if isinstance(queue_item, RecordPage):
+            return _page_messages(concurrent_source, queue_item, processor)
+        return stock_handle_item(queue_item, processor)
+
+    concurrent_source.read = read  # type: ignore[method-assign]
+    concurrent_source._handle_item = handle_item  # type: ignore[method-assign]
+
+
+def _page_messages(concurrent_source: ConcurrentSource, page: RecordPage, processor: ConcurrentReadProcessor) -> Iterator[AirbyteMessage]:
+    """What `ConcurrentReadProcessor.on_record` does for one record, for the page's records."""
+    name = page.stream_name
+    counts = processor._record_counter
+    if counts[name] == 0:
+        concurrent_source._logger.info(f"Marking stream {name} as RUNNING")
+        stream = processor._stream_name_to_instance[name]
+        yield stream_status_as_airbyte_message(stream.as_airbyte_stream(), AirbyteStreamStatus.RUNNING)
+    counts[name] += page.count
+    yield RecordPageMessage(type=Type.RECORD, page=page)
+    page.passed_on()
+    yield from concurrent_source._message_repository.consume_queue()
 
 
 def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 RETENTION = timedelta(days=730)
-WORK_ANALYTICS_DEFAULT_URL = "https://api.8x8.com/analytics/work"
 
 logger = logging.getLogger("airbyte")
 

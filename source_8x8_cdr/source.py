@@ -34,9 +34,10 @@ from source_8x8_cdr.pages import (
 )
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import check_state
+from source_8x8_cdr.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
 
 STREAMS_BY_API = {
-    "work_analytics": ("call_records", "call_legs"),
+    "work_analytics": ("call_records", "call_legs", PBX_STREAM, *DAILY_SUMMARY_STREAMS),
     "contact_center": (
         "contact_center_cdrs",
         "contact_center_agents",
@@ -219,7 +220,12 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         block[CHECK_PAGE_SIZE[api]] = 1
         self._config = {**original, api: block, "max_retries": min(int(original.get("max_retries", 5)), 2)}
         try:
-            stream = next(s for s in self.streams(self._config) if s.name == CHECK_STREAMS[api])
+            streams = {stream.name: stream for stream in self.streams(self._config)}
+            if api == "work_analytics" and block.get("pbx_ids"):
+                problem = unknown_pbx_ids(block["pbx_ids"], stream_records(streams[PBX_STREAM]))
+                if problem:
+                    return problem
+            stream = streams[CHECK_STREAMS[api]]
             for partition in stream.generate_partitions():
                 for _ in partition.read():
                     break

@@ -29,8 +29,8 @@ from .contact_center import CDR_PATH, REFERENCE_PATHS, ContactCenterAPI
 from .data import WA_STREAMS, Dataset
 from .faults import FaultPlan, FaultRule
 from .messages import RESET, Request, Response, first_values, html_response, json_response
-from .timeutil import MS_PER_DAY, Clock, from_ms, iso_utc, to_ms, two_years_before
 from .summaries import PBX_PATHS, PBX_STREAM, SUMMARY_PATHS, SUMMARY_STREAMS, SummaryReports
+from .timeutil import MS_PER_DAY, Clock, from_ms, iso_utc, to_ms, two_years_before
 from .work_analytics import BASE_PATH, REPORT_PATHS, TOKEN_PATH, WorkAnalyticsAPI
 
 CONTROL = "/_emulator"

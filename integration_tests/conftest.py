@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import pytest
 
 from emulator import Emulator, EmulatorConfig
-from integration_tests.connector_runner import DATE_FORMAT, recent_days
+from integration_tests.connector_runner import DATE_FORMAT, SUMMARY_KEYS, recent_days
 
 DAYS = 3
 START, END = recent_days(DAYS)
@@ -52,12 +52,25 @@ def emulator() -> Iterator[Emulator]:
 # ---------------------------------------------------------------------------------------------------------
 
 PRIMARY_KEYS = {"call_records": "callId", "call_legs": "legId", "contact_center_cdrs": "uuid",
-                "contact_center_wrapup_codes": "code"}
+                "contact_center_wrapup_codes": "code", **SUMMARY_KEYS}
 INCREMENTAL_STREAMS = ("call_records", "call_legs", "contact_center_cdrs")
 
 
 def primary_key(stream: str) -> str:
-    return PRIMARY_KEYS.get(stream, "id")
+    """The primary key of a stream keyed by one field."""
+    key = PRIMARY_KEYS.get(stream, "id")
+    assert isinstance(key, str), f"{stream} has a composite key: use primary_key_fields or record_key"
+    return key
+
+
+def primary_key_fields(stream: str) -> tuple[str, ...]:
+    key = PRIMARY_KEYS.get(stream, "id")
+    return key if isinstance(key, tuple) else (key,)
+
+
+def record_key(stream: str, record: dict) -> str:
+    """A record's primary key as one text, whatever the number of its fields."""
+    return "|".join(str(record.get(field)) for field in primary_key_fields(stream))
 
 
 @pytest.fixture
@@ -74,7 +87,7 @@ def duplicate_keys(records: list[dict], stream: str) -> list:
     seen: set = set()
     duplicates = []
     for record in records:
-        key = record.get(primary_key(stream))
+        key = record_key(stream, record)
         if key in seen:
             duplicates.append(key)
         seen.add(key)
@@ -101,11 +114,10 @@ def without_nulls(value: Any) -> Any:
 def assert_exact_records(records: list[dict], expected: list[dict], stream: str) -> None:
     """`records` are exactly `expected`: the same keys, no key twice, every record equal to the API's row
     (null fields aside, see `without_nulls`)."""
-    key = primary_key(stream)
     duplicates = duplicate_keys(records, stream)
     assert not duplicates, f"{stream}: {len(duplicates)} duplicate keys, e.g. {duplicates[:3]}"
-    got = {str(record.get(key)): record for record in records}
-    want = {str(row[key]): row for row in expected}
+    got = {record_key(stream, record): record for record in records}
+    want = {record_key(stream, row): row for row in expected}
     missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
     assert not missing and not extra, (
         f"{stream}: {len(got)} records, expected {len(want)}; missing {missing[:3]}, unexpected {extra[:3]}"

@@ -164,6 +164,22 @@ class TestDemo:
         for info in INCREMENTAL:
             assert f'"{info.cursor}"' in saved[info.name], saved.get(info.name)
 
+    def test_given_the_extension_summaries_when_done_then_the_busiest_extension_is_the_emulators_with_its_sums(self, demo_run: DemoRun) -> None:
+        plan = demo_run.plan
+        with Emulator(emulated.emulator_config(plan)) as emu:
+            emu.set_now(plan.second_run_at)
+            rows = emu.ground_truth("work_analytics_extension_daily", plan.start, plan.end)
+        calls: dict[tuple, list[int]] = {}
+        for row in rows:
+            sums = calls.setdefault((row["PbxId"], row["Extension"], f"{row['FirstName']} {row['LastName']}"), [0, 0])
+            sums[0] += row["Inbound_Total"]
+            sums[1] += row["Outbound_Total"]
+        (pbx, extension, name), (inbound, outbound) = min(calls.items(), key=lambda item: (-sum(item[1]), item[0]))
+        table = demo_run.stdout.split("Busiest extensions over the synced days", 1)[1]
+        first_row = table.splitlines()[3].split()
+        assert first_row[:2] == [pbx, extension] and " ".join(first_row[2:-6]) == name
+        assert [int(value.replace(",", "")) for value in first_row[-6:-3]] == [DAYS, inbound, outbound]
+
     def test_given_the_emulators_credentials_when_the_demo_ran_then_no_output_or_log_contains_them(self, demo_run: DemoRun) -> None:
         settings = emulated.emulator_config(demo_run.plan)
         secrets = [settings.wa_api_key, settings.wa_password, settings.cc_api_key]

@@ -30,6 +30,7 @@ from integration_tests.conftest import (
     emulator_config,
     ground_truth,
     primary_key,
+    record_key,
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
 from integration_tests.make_fixtures import CURSORS, STREAMS
@@ -81,8 +82,8 @@ def assert_exact_set(records: list[dict], expected: list[dict], stream: str) -> 
     """The same primary keys, none twice, and every record *equal* to the API's row, null fields included
     (`assert_exact_records` of conftest.py, which leaves null fields out, plus that strict comparison)."""
     assert_exact_records(records, expected, stream)
-    emitted = {str(record[primary_key(stream)]): record for record in records}
-    different = [str(row[primary_key(stream)]) for row in expected if emitted[str(row[primary_key(stream)])] != row]
+    emitted = {record_key(stream, record): record for record in records}
+    different = [record_key(stream, row) for row in expected if emitted[record_key(stream, row)] != row]
     assert not different, f"{stream}: {len(different)} records differ from the API's rows in a null field, e.g. {different[:3]}"
 
 

@@ -24,9 +24,10 @@ from source_8x8_cdr import fastpath
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import check_state
+from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
 
 STREAMS_BY_API = {
-    "work_analytics": ("call_records", "call_legs"),
+    "work_analytics": ("call_records", "call_legs", PBX_STREAM, *DAILY_SUMMARY_STREAMS),
     "contact_center": (
         "contact_center_cdrs",
         "contact_center_agents",
@@ -61,6 +62,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
         config: Optional[Mapping[str, Any]] = None,
         state: Any = None,
+        read_by_page: bool = True,
         **kwargs: Any,
     ) -> None:
         self.config_problem: Optional[str] = None
@@ -72,7 +74,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
                 self.config_problem = str(problem)
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
         self.effective_config: Mapping[str, Any] = effective or {}
-        self.reads_by_page = fastpath.install(self)
+        self.reads_by_page = read_by_page and fastpath.install(self)
 
     # -- guards ---------------------------------------------------------------------------------------------
 
@@ -147,8 +149,13 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         config = self.effective_config
         probe_config = {**config, api: {**config[api], CHECK_PAGE_SIZE[api]: 1}, "max_retries": min(int(config.get("max_retries", 5)), 2)}
         try:
-            probe = SourceEightByEightCdr(config=probe_config)
-            stream = next(s for s in probe.streams(probe_config) if s.name == CHECK_STREAMS[api])
+            probe = SourceEightByEightCdr(config=probe_config, read_by_page=False)  # a few records: the stock path
+            streams = {stream.name: stream for stream in probe.streams(probe_config)}
+            if api == "work_analytics" and config[api].get("pbx_ids"):
+                problem = unknown_pbx_ids(config[api]["pbx_ids"], stream_records(streams[PBX_STREAM]))
+                if problem:
+                    return problem
+            stream = streams[CHECK_STREAMS[api]]
             for partition in stream.generate_partitions():
                 for _ in partition.read():
                     break

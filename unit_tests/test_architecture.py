@@ -40,14 +40,18 @@ def _own_private_names(tree: ast.AST) -> set:
 
 
 def _foreign_private_uses(path: Path, root: Path = PACKAGE) -> Iterator[str]:
+    """Private names a domain module uses that no domain module defines (its own, or inherited from ours)."""
     tree = ast.parse(path.read_text())
-    own = _own_private_names(tree)
+    own = _own_private_names(tree) | (_DOMAIN_PRIVATE_NAMES if root == PACKAGE else set())
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
             if node.attr not in own:
                 yield f"{path.relative_to(root)}:{node.lineno} .{node.attr}"
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] != "source_8x8_cdr":
             yield from (f"{path.relative_to(root)}:{node.lineno} import {alias.name}" for alias in node.names if alias.name.startswith("_"))
+
+
+_DOMAIN_PRIVATE_NAMES = set().union(*(_own_private_names(ast.parse(path.read_text())) for path in DOMAIN_MODULES))
 
 
 class TestPackages:

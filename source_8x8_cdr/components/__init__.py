@@ -7,6 +7,7 @@
 - `extraction`: the records of a page.
 - `filtering`: each record once per sync, in the slice that owns its cursor.
 - `pagination`: `scrollId` and the contact-center search with `search_token`.
+- `summaries`: the Work Analytics summary reports' lenient bodies, the PBX directory's pages, `check` of `pbx_ids`.
 - `timeutil`, `interpolation`: instants as the APIs write them; manifest values of custom components.
 
 Every component works on the CDK's stock read path. None of them knows about `source_8x8_cdr.fastpath`, which

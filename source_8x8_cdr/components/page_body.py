@@ -31,6 +31,11 @@ def parsed_body(response: requests.Response) -> Any:
     return cached
 
 
+def keep_parsed_body(response: requests.Response, body: Any) -> None:
+    """Keeps `body` as the parse of `response` (a body read by other rules than strict JSON's)."""
+    response.__dict__[_PARSED] = body
+
+
 def page_records(response: requests.Response, records_field: str) -> Any:
     """What the page holds at `records_field` (the whole body when empty): a list of records once the error
     handler has accepted the page."""

@@ -14,7 +14,7 @@ from source_8x8_cdr.components.page_body import parsed_body, records_in_page
 
 
 @dataclass
-class _PagedBySize(PaginationStrategy):
+class PagedBySize(PaginationStrategy):
     """What both paginators share: a page size that may come from the config, and no token before page 1."""
 
     config: Config
@@ -33,7 +33,7 @@ class _PagedBySize(PaginationStrategy):
 
 
 @dataclass
-class ScrollIdPagination(_PagedBySize):
+class ScrollIdPagination(PagedBySize):
     """Follows Work Analytics' `meta.scrollId` until the API says there is no more data.
 
     Why not `CursorPagination` with a `stop_condition`: it decodes the page again with the standard library
@@ -66,7 +66,7 @@ SEARCH_CAP = 10_000
 
 
 @dataclass
-class SearchTokenPagination(_PagedBySize):
+class SearchTokenPagination(PagedBySize):
     """Pages the contact-center CDR search with `page`/`per_page` and continues past its 10,000-record cap
     with `search_token`.
 

@@ -52,6 +52,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
+from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import page_records
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
@@ -156,9 +157,9 @@ class PagedPartitionFactory:
 
 
 def can_read_by_page(stream: Any) -> bool:
-    """Whether the stream's records can skip the selector's per-record steps: the manifest declares no
-    transformation, normalization or file upload for it, no record filter but `ExactlyOnceSliceFilter`, nor a
-    record limit (the connector builder's)."""
+    """Whether the stream's records can skip the selector's per-record steps: its extractor is `JsonPageExtractor`
+    (whose page parse the fast path frees), and the manifest declares no transformation, normalization or file
+    upload for it, no record filter but `ExactlyOnceSliceFilter`, nor a record limit (the connector builder's)."""
     generator = getattr(stream, "_stream_partition_generator", None)
     factory = getattr(generator, "_partition_factory", None)
     if type(factory) is not DeclarativePartitionFactory or factory._max_records_limit is not None:
@@ -170,6 +171,7 @@ def can_read_by_page(stream: Any) -> bool:
     normalization = selector.schema_normalization
     return (
         type(selector) is RecordSelector
+        and isinstance(selector.extractor, JsonPageExtractor)
         and (selector.record_filter is None or isinstance(selector.record_filter, ExactlyOnceSliceFilter))
         and not selector.transformations
         and selector.file_uploader is None

@@ -176,6 +176,10 @@ class TwoRuns:
             "by its start. The cache merged them on the primary key; the reference lists are read whole each run.",
         ])
         self._section("Records in the cache now", summary.records_table(after))
+        self._section(
+            "Calls and contact-center CDRs per day (talk time averaged over the calls that talked)",
+            summary.daily_table(summary.take_daily(self.sync.cache, self.sync.streams)),
+        )
         return after
 
     def _section(self, title: str, lines: list[str]) -> None:

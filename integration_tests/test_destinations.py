@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -87,24 +87,27 @@ def pyairbyte(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     return airbyte
 
 
-def load(pyairbyte: ModuleType, emu: Emulator, cache: Any, streams: tuple[str, ...] = STREAMS) -> Any:
-    """Reads `streams` from the emulator into `cache` with the connector installed in this environment."""
+@pytest.fixture(scope="module")
+def source(pyairbyte: ModuleType, emulator: Emulator) -> Any:
+    """The connector installed in this environment, as a PyAirbyte source reading the emulator."""
     from demo.sync import CONNECTOR, connector_executable
 
-    source = pyairbyte.get_source(CONNECTOR, config=connector_config(emu), local_executable=connector_executable(),
-                                  install_if_missing=False)
-    source.select_streams(list(streams))
-    source.read(cache=cache, skip_validation=True)
+    return pyairbyte.get_source(CONNECTOR, config=connector_config(emulator), local_executable=connector_executable(),
+                                install_if_missing=False)
+
+
+def load(source: Any, cache: Any, streams: tuple[str, ...] = STREAMS) -> Any:
+    source.read(cache=cache, streams=list(streams), skip_validation=True)
     return cache
 
 
 @pytest.fixture(scope="module")
-def duckdb_cache(pyairbyte: ModuleType, emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def duckdb_cache(source: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from airbyte.caches import DuckDBCache
 
     workdir = tmp_path_factory.mktemp("duckdb")
     cache = DuckDBCache(db_path=str(workdir / "cache.duckdb"), cache_dir=workdir / "files")
-    yield load(pyairbyte, emulator, cache)
+    yield load(source, cache)
     cache.close()
 
 
@@ -125,11 +128,9 @@ def documented_workaround() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def postgres_workaround_cache(pyairbyte: ModuleType, emulator: Emulator, postgres_server: PostgresServer,
-                              tmp_path_factory: pytest.TempPathFactory) -> Any:
+def postgres_workaround_cache(source: Any, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Any:
     cache_class = documented_workaround()["TextKeepingPostgresCache"]
-    cache = postgres_cache(cache_class, postgres_server, "typed", tmp_path_factory.mktemp("postgres"))
-    return load(pyairbyte, emulator, cache)
+    return load(source, postgres_cache(cache_class, postgres_server, "typed", tmp_path_factory.mktemp("postgres")))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -233,12 +234,11 @@ class TestPyAirbyteLoaders:
     """PyAirbyte 0.71's own behaviour, documented in docs/8x8-cdr.md: each test fails once PyAirbyte changes it."""
 
     def test_given_wrapup_codes_when_pyairbytes_plain_postgres_cache_loads_them_then_pandas_drops_their_leading_zeros(
-        self, pyairbyte: ModuleType, emulator: Emulator, postgres_server: PostgresServer, tmp_path: Path
+        self, source: Any, emulator: Emulator, postgres_server: PostgresServer, tmp_path: Path
     ) -> None:
         from airbyte.caches import PostgresCache
 
-        cache = postgres_cache(PostgresCache, postgres_server, "plain", tmp_path)
-        load(pyairbyte, emulator, cache, streams=("contact_center_wrapup_codes",))
+        cache = load(source, postgres_cache(PostgresCache, postgres_server, "plain", tmp_path), ("contact_center_wrapup_codes",))
         stored = sorted(row["code"] for row in table_rows(cache, "contact_center_wrapup_codes"))
         served = sorted(row["code"] for row in ground_truth(emulator, "contact_center_wrapup_codes"))
         assert "0100" in served  # the precondition: codes with leading zeros

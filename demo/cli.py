@@ -177,6 +177,10 @@ class TwoRuns:
         ])
         self._section("Records in the cache now", summary.records_table(after))
         self._section(
+            "Calls and contact-center CDRs per day (talk time averaged over the calls that talked)",
+            summary.daily_table(summary.take_daily(self.sync.cache, self.sync.streams)),
+        )
+        self._section(
             f"Busiest extensions over the synced days ({busiest.TABLE}: 8x8's daily summaries, summed)",
             busiest.busiest_extensions_table(self.sync.cache),
         )

@@ -8,6 +8,7 @@ import pytest
 
 from emulator import Emulator, EmulatorConfig
 from integration_tests.connector_runner import DATE_FORMAT, SUMMARY_KEYS, recent_days
+from integration_tests.postgres_server import PostgresServer, running_postgres
 
 DAYS = 3
 START, END = recent_days(DAYS)
@@ -184,3 +185,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # `requires_creds`) without registering the marks; registered here, importing them raises no warning.
     config.addinivalue_line("markers", "image_tests: the CDK's Docker image tests (skipped offline)")
     config.addinivalue_line("markers", "requires_creds: CDK standard-test scenarios that need real credentials")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Destination tests (test_destinations.py): a real PostgreSQL server
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on 127.0.0.1, started once per test process and stopped at its end
+    (see `postgres_server.py`). A server that cannot start fails the tests that need it, saying why."""
+    with running_postgres() as server:
+        yield server

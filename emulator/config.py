@@ -72,6 +72,7 @@ class EmulatorConfig:
     cc_end_inclusive: bool = True  # end_datetime compared with <= (True) or < (False)
     cc_token_placement: str = "every_page"  # one of CC_TOKEN_PLACEMENTS
     cc_search_cap: int = 10_000
+    cc_max_per_page: int | None = None  # serve at most this many records a page, whatever per_page asks (silently)
 
     def __post_init__(self) -> None:
         if self.wa_last_page not in WA_LAST_PAGE_MODES:
@@ -82,4 +83,6 @@ class EmulatorConfig:
             raise ValueError("cc_bad_key_status must be 401 or 403")
         if self.cc_search_cap < 1 or self.calls_per_day < 0 or self.cc_records_per_day < 0:
             raise ValueError("cc_search_cap must be >= 1 and volumes >= 0")
+        if self.cc_max_per_page is not None and self.cc_max_per_page < 1:
+            raise ValueError("cc_max_per_page must be >= 1 (or None: serve what per_page asks)")
         self.pbx_ids = tuple(self.pbx_ids)

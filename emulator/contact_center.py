@@ -4,7 +4,9 @@ What the vendor does and how it is played here:
 
 * The user's API key travels as the ``key`` query parameter; a wrong one answers
   ``{"error": "Invalid User API Key"}`` with ``cc_bad_key_status`` (401 or 403: not published).
-* ``page``/``per_page`` (1..10000, else 422) page through one *search*. A search yields at most
+* ``page``/``per_page`` (1..10000, else 422) page through one *search*. A server may serve fewer records
+  a page than asked, without saying so: ``cc_max_per_page`` plays that (pages then hold that many, and
+  ``page`` counts pages of that size). A search yields at most
   ``cc_search_cap`` records; beyond that, pages are empty. When more records match, the answer
   carries ``search_token``: the client repeats the query with it (and ``page=1``) to continue after
   the last record of the capped search. Where the token appears is ``cc_token_placement``. Tokens are
@@ -110,6 +112,7 @@ class ContactCenterAPI:
         try:
             page = _integer(params, "page", 1, 1, None)
             per_page = _integer(params, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+            per_page = min(per_page, self.config.cc_max_per_page or per_page)
             query = self._query(params)
         except _Unprocessable as exc:
             return json_response(422, {"error": str(exc)})

@@ -94,6 +94,25 @@ def test_given_per_page_below_the_records_of_a_search_when_reading_then_pages_th
     assert all(entry[2].get("search_token") != "None" for entry in _cdr_requests(emu))
 
 
+@pytest.mark.parametrize("placement", ["every_page", "cap_page"])
+@pytest.mark.parametrize("server_page", [25, 20], ids=["cap_mid_page", "cap_at_page_boundary"])
+def test_given_a_server_serving_fewer_records_a_page_than_asked_when_reading_then_every_record_once(
+    tmp_path: Path, placement: str, server_page: int
+) -> None:
+    # Asked for 50 a page, the server serves 25 (or 20) and caps each search at 60: a day's 150 interactions take
+    # three searches, whose cap falls inside a server page (25+25+10) or at its end (20+20+20).
+    settings = dict(cc_search_cap=60, cc_max_per_page=server_page, cc_token_placement=placement)
+    with Emulator(emulator_config(**settings)) as server:
+        config = connector_config(server, ("contact_center",), slice_hours=24, concurrency=1)
+        config["contact_center"]["per_page"] = 50
+
+        run = run_connector("read", tmp_path, config, catalog_for([STREAM]))
+
+        _assert_clean_success(run, server)
+        searches = [entry for entry in _cdr_requests(server) if entry[2].get("page") == "1"]
+        assert len(searches) == 3 * 3  # three days, three searches each: no search was skipped or asked twice
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Rate limits, server errors, dropped connections
 # ---------------------------------------------------------------------------------------------------------------------

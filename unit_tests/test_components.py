@@ -125,70 +125,59 @@ def _page(count: int, search_token: Optional[str] = None, total: Optional[int] =
     return _response(body)
 
 
-def _token(page: int, search_token: Optional[str], read: int) -> dict:
-    token = {"page": page, "read": read}
+def _token(page: int, search_token: Optional[str] = None, shown: Optional[str] = None) -> dict:
+    token: dict = {"page": page}
     if search_token:
         token["search_token"] = search_token
+    if shown:
+        token["shown"] = shown
     return token
 
 
 class TestSearchTokenPagination:
-    """Small numbers: 3 records per page, a cap of 7 records per search."""
+    """Pages of 3 records asked for; the server may serve fewer."""
 
     def _next(self, response: requests.Response, last_token: Optional[dict] = None) -> Optional[dict]:
-        strategy = SearchTokenPagination(config={}, parameters={}, page_size=3, search_cap=7)
+        strategy = SearchTokenPagination(config={}, parameters={}, page_size=3)
         return strategy.next_page_token(response, 0, None, last_token)
 
-    def test_given_full_first_page_below_cap_when_next_page_then_page_two_of_same_search(self) -> None:
-        assert self._next(_page(3)) == _token(2, None, 3)
+    def test_given_full_first_page_when_next_page_then_page_two_of_same_search(self) -> None:
+        assert self._next(_page(3)) == _token(2)
 
-    def test_given_full_page_below_cap_showing_a_token_when_next_page_then_next_page_not_next_search(self) -> None:
-        assert self._next(_page(3, search_token="token-1")) == _token(2, None, 3)
+    @pytest.mark.parametrize("count", [1, 2], ids=["one", "two"])
+    def test_given_short_page_without_token_when_next_page_then_page_two_not_the_end(self, count: int) -> None:
+        assert self._next(_page(count)) == _token(2)
+
+    def test_given_page_showing_a_token_when_next_page_then_next_page_of_same_search_remembering_the_token(self) -> None:
+        assert self._next(_page(2, search_token="token-1")) == _token(2, shown="token-1")
+
+    def test_given_token_shown_earlier_when_page_without_token_then_still_remembered(self) -> None:
+        assert self._next(_page(3), _token(2, shown="token-1")) == _token(3, shown="token-1")
 
     def test_given_full_page_in_a_continued_search_when_next_page_then_keeps_that_search_token(self) -> None:
-        assert self._next(_page(3), _token(1, "token-1", 0)) == _token(2, "token-1", 3)
+        assert self._next(_page(3), _token(1, "token-1")) == _token(2, "token-1")
 
-    def test_given_page_reaching_cap_with_token_when_next_page_then_next_search_from_page_one(self) -> None:
-        assert self._next(_page(1, search_token="token-1"), _token(3, None, 6)) == _token(1, "token-1", 0)
+    def test_given_empty_page_after_a_token_was_shown_when_next_page_then_next_search_from_page_one(self) -> None:
+        assert self._next(_page(0), _token(4, shown="token-1")) == _token(1, "token-1")
 
-    def test_given_full_page_reaching_cap_with_token_when_next_page_then_next_search(self) -> None:
-        strategy = SearchTokenPagination(config={}, parameters={}, page_size=3, search_cap=6)
+    def test_given_empty_page_showing_a_token_when_next_page_then_next_search(self) -> None:
+        assert self._next(_page(0, search_token="token-2"), _token(3, "token-1")) == _token(1, "token-2")
 
-        assert strategy.next_page_token(_page(3, search_token="token-1"), 3, None, _token(2, None, 3)) == _token(1, "token-1", 0)
-
-    def test_given_page_reaching_cap_without_token_when_next_page_then_end(self) -> None:
-        assert self._next(_page(1), _token(3, None, 6)) is None
-
-    def test_given_short_page_without_token_when_next_page_then_end(self) -> None:
-        assert self._next(_page(2), _token(2, None, 3)) is None
-
-    def test_given_short_page_with_token_when_next_page_then_next_search(self) -> None:
-        assert self._next(_page(2, search_token="token-2"), _token(1, "token-1", 0)) == _token(1, "token-2", 0)
-
-    def test_given_empty_page_without_token_when_next_page_then_end(self) -> None:
+    def test_given_empty_page_and_no_token_shown_when_next_page_then_end(self) -> None:
         assert self._next(_page(0)) is None
-
-    def test_given_empty_page_with_token_when_next_page_then_next_search(self) -> None:
-        assert self._next(_page(0, search_token="token-1")) == _token(1, "token-1", 0)
+        assert self._next(_page(0), _token(3, "token-1")) is None
 
     def test_given_empty_string_token_when_next_page_then_treated_as_no_token(self) -> None:
-        assert self._next(_page(1, search_token="")) is None
+        assert self._next(_page(1, search_token="")) == _token(2)
+        assert self._next(_page(0, search_token=""), _token(2)) is None
 
     @pytest.mark.parametrize("total", [0, 1, 3, 10**6], ids=["zero", "one", "page_size", "huge"])
     def test_given_any_total_when_next_page_then_total_is_ignored(self, total: int) -> None:
-        assert self._next(_page(3, total=total)) == _token(2, None, 3)
-        assert self._next(_page(2, total=total), _token(2, None, 3)) is None
+        assert self._next(_page(3, total=total)) == _token(2)
+        assert self._next(_page(0, total=total), _token(2)) is None
 
     def test_given_body_not_json_when_next_page_then_end(self) -> None:
         assert self._next(_response("<html>oops</html>")) is None
-
-    def test_given_default_cap_and_page_of_10000_when_page_is_full_then_cap_decides(self) -> None:
-        strategy = SearchTokenPagination(config={}, parameters={}, page_size=10_000)
-        full_page_with_token = _response({"records": [{}] * 10_000, "search_token": "token-1"})
-        full_page_without_token = _response({"records": [{}] * 10_000, "search_token": None})
-
-        assert strategy.next_page_token(full_page_with_token, 10_000, None, None) == _token(1, "token-1", 0)
-        assert strategy.next_page_token(full_page_without_token, 10_000, None, None) is None
 
     def test_given_interpolated_page_size_when_get_page_size_then_config_value(self) -> None:
         strategy = SearchTokenPagination(

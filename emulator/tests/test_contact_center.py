@@ -91,6 +91,21 @@ def test_given_small_cap_and_uneven_pages_when_reading_then_short_page_carries_t
     assert has_token == ([True, True, True] if placement == "every_page" else [False, False, True])
 
 
+def test_given_a_server_page_size_below_per_page_when_reading_then_pages_of_that_size_without_a_word(emu, cc):
+    emu.config.cc_max_per_page = 7
+    truth = emu.ground_truth("contact_center_cdrs")
+    pages = [cc.get(per_page=10, page=page).json() for page in (1, 2)]
+    assert [page["records"] for page in pages] == [truth[:7], truth[7:14]]
+    assert all(page["search_token"] is None and page["page"] == number for number, page in enumerate(pages, 1))
+
+
+def test_given_a_server_page_size_below_per_page_and_a_small_cap_when_reading_then_the_cap_cuts_a_page(emu, cc):
+    emu.config.cc_max_per_page, emu.config.cc_search_cap, emu.config.cc_token_placement = 7, 25, "cap_page"
+    pages = [cc.get(per_page=10, page=page).json() for page in (1, 2, 3, 4, 5)]
+    assert [len(page["records"]) for page in pages] == [7, 7, 7, 4, 0]
+    assert [page["search_token"] is not None for page in pages] == [False, False, False, True, False]
+
+
 def test_given_pages_past_the_cap_when_reading_then_empty(emu, cc):
     emu.config.cc_search_cap = 25
     assert [len(cc.get(per_page=10, page=page).json()["records"]) for page in (3, 4, 9)] == [5, 0, 0]

@@ -87,6 +87,17 @@ def _cdrs_request(window: tuple = _ONE_DAY_WINDOW, per_page: int = 10_000) -> Co
     return ContactCenterRequestBuilder.cdrs().with_per_page(per_page).with_window(*window)
 
 
+def _mock_end_of_search(
+    http_mocker: HttpMocker, window: tuple = _ONE_DAY_WINDOW, page: int = 2, per_page: int = 10_000, search_token: Optional[str] = None
+) -> None:
+    """The empty page that ends a search: the connector asks for the next page after every page with records,
+    as a server may serve fewer records per page than asked."""
+    request = _cdrs_request(window, per_page).with_page(page)
+    if search_token:
+        request = request.with_search_token(search_token)
+    http_mocker.get(request.build(), empty_cdr_page())
+
+
 def _uuids(output: EntrypointOutput) -> List[str]:
     return [message.record.data["uuid"] for message in output.records]
 
@@ -115,6 +126,7 @@ class FullRefreshTest(TestCase):
             .with_record(cdr_record().with_id("b").with_cursor(cdr_timestamp(utc("2026-06-01T23:59:59.999"))))
             .build(),
         )
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 
@@ -133,6 +145,7 @@ class FullRefreshTest(TestCase):
             .with_field(FieldPath("sla"), {"time_to_first_response": "00:01:45", "time_to_resolution": "48:16:27"})
         )
         http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_record(record).build())
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 
@@ -149,6 +162,8 @@ class FullRefreshTest(TestCase):
             _cdrs_request(_SECOND_DAY_WINDOW).build(),
             CdrPageBuilder().with_record(cdr_record().with_id("day-2").with_cursor(cdr_timestamp(utc("2026-06-02T08:00:00.000")))).build(),
         )
+        for window in (_FIRST_DAY_WINDOW, _SECOND_DAY_WINDOW):
+            _mock_end_of_search(http_mocker, window)
 
         output = _read(_config())
 
@@ -160,6 +175,7 @@ class FullRefreshTest(TestCase):
             _cdrs_request(("2026-05-31T21:00:00", "2026-06-01T21:00:01")).build(),
             CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor("2026-06-01T12:43:09.000-03:00")).build(),
         )
+        _mock_end_of_search(http_mocker, ("2026-05-31T21:00:00", "2026-06-01T21:00:01"))
 
         output = _read(_config(time_zone="America/Sao_Paulo").with_end_date(_ONE_DAY_END))
 
@@ -178,6 +194,7 @@ class FullRefreshTest(TestCase):
             .with_record(cdr_record().with_id("after").with_cursor("2026-11-01T01:45:00.000-05:00"))
             .build(),
         )
+        _mock_end_of_search(http_mocker, ("2026-11-01T00:30:00", "2026-11-01T02:30:01"))
         config = (
             _config(time_zone="America/New_York")
             .with_start_date("2026-11-01T05:30:00Z")
@@ -201,6 +218,7 @@ class FullRefreshTest(TestCase):
                 _cdrs_request(window).build(),
                 CdrPageBuilder().with_record(last_ms_of_day_one).with_record(first_ms_of_day_two).build(),
             )
+            _mock_end_of_search(http_mocker, window)
 
         output = _read(_config())
 
@@ -216,6 +234,7 @@ class FullRefreshTest(TestCase):
             .with_record(cdr_record().with_id("after-end").with_cursor(cdr_timestamp(utc("2026-06-02T00:00:00.001"))))
             .build(),
         )
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 
@@ -225,6 +244,7 @@ class FullRefreshTest(TestCase):
     def test_given_same_uuid_twice_in_a_slice_when_read_then_emitted_once(self, http_mocker: HttpMocker) -> None:
         record = cdr_record().with_id("twice").with_cursor(cdr_timestamp(_IN_DAY_ONE))
         http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_record(record).with_record(record).build())
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 
@@ -237,6 +257,7 @@ class FullRefreshTest(TestCase):
             _cdrs_request().build(),
             CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
         )
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config().with_work_analytics())
 
@@ -259,7 +280,7 @@ class DiscoverTest(TestCase):
 
 @freeze_time(_NOW)
 class PaginationTest(TestCase):
-    """`SearchTokenPagination`: `page`/`per_page` within a search, `search_token` past the 10,000 cap."""
+    """`SearchTokenPagination`: `page`/`per_page` within a search until an empty page, then `search_token`."""
 
     @HttpMocker()
     def test_given_no_records_when_read_then_one_request_and_no_records(self, http_mocker: HttpMocker) -> None:
@@ -271,17 +292,33 @@ class PaginationTest(TestCase):
         assert not output.errors
 
     @HttpMocker()
-    def test_given_full_page_below_cap_when_read_then_next_page_until_short_page(self, http_mocker: HttpMocker) -> None:
+    def test_given_full_page_then_short_page_when_read_then_next_page_until_an_empty_one(self, http_mocker: HttpMocker) -> None:
         records = generate_cdrs(3, _IN_DAY_ONE)
         http_mocker.get(_cdrs_request(per_page=2).build(), CdrPageBuilder().with_records(records[:2]).build())
         http_mocker.get(
             _cdrs_request(per_page=2).with_page(2).build(),
             CdrPageBuilder().with_records(records[2:]).with_page(2).build(),
         )
+        _mock_end_of_search(http_mocker, page=3, per_page=2)
 
         output = _read(_one_day_config(per_page=2))
 
         assert _uuids(output) == ["cdr-0", "cdr-1", "cdr-2"]
+
+    @HttpMocker()
+    def test_given_server_serving_fewer_records_per_page_than_asked_when_read_then_every_page_read(self, http_mocker: HttpMocker) -> None:
+        # Asked for 5 a page, the server serves 2: each short page is followed by the next one.
+        records = generate_cdrs(5, _IN_DAY_ONE)
+        for page, start in enumerate(range(0, 5, 2), start=1):
+            http_mocker.get(
+                _cdrs_request(per_page=5).with_page(page).build(),
+                CdrPageBuilder().with_records(records[start : start + 2]).with_page(page).build(),
+            )
+        _mock_end_of_search(http_mocker, page=4, per_page=5)
+
+        output = _read(_one_day_config(per_page=5))
+
+        assert _uuids(output) == ["cdr-0", "cdr-1", "cdr-2", "cdr-3", "cdr-4"]
 
     @HttpMocker()
     def test_given_full_last_page_below_cap_when_read_then_empty_next_page_ends(self, http_mocker: HttpMocker) -> None:
@@ -294,41 +331,54 @@ class PaginationTest(TestCase):
         assert _uuids(output) == ["cdr-0", "cdr-1"]
 
     @HttpMocker()
-    def test_given_full_page_showing_a_token_below_cap_when_read_then_next_page_of_same_search(self, http_mocker: HttpMocker) -> None:
-        records = generate_cdrs(3, _IN_DAY_ONE)
+    def test_given_a_token_shown_on_the_first_page_when_read_then_the_search_is_read_to_its_empty_page_before_the_token(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        records = generate_cdrs(4, _IN_DAY_ONE)
         http_mocker.get(
             _cdrs_request(per_page=2).build(),
             CdrPageBuilder().with_records(records[:2]).with_search_token("token-1").build(),
         )
         http_mocker.get(
             _cdrs_request(per_page=2).with_page(2).build(),
-            CdrPageBuilder().with_records(records[2:]).with_page(2).build(),
+            CdrPageBuilder().with_records(records[2:3]).with_page(2).build(),
         )
+        _mock_end_of_search(http_mocker, page=3, per_page=2)
+        http_mocker.get(
+            _cdrs_request(per_page=2).with_search_token("token-1").build(),
+            CdrPageBuilder().with_records(records[3:]).build(),
+        )
+        _mock_end_of_search(http_mocker, per_page=2, search_token="token-1")
 
         output = _read(_one_day_config(per_page=2))
 
-        assert _uuids(output) == ["cdr-0", "cdr-1", "cdr-2"]
+        assert _uuids(output) == ["cdr-0", "cdr-1", "cdr-2", "cdr-3"]
 
     @HttpMocker()
-    def test_given_short_page_with_search_token_when_read_then_next_search_from_page_one(self, http_mocker: HttpMocker) -> None:
+    def test_given_short_page_with_search_token_when_read_then_its_empty_next_page_and_then_the_next_search(
+        self, http_mocker: HttpMocker
+    ) -> None:
         records = generate_cdrs(2, _IN_DAY_ONE)
         http_mocker.get(
             _cdrs_request(per_page=2).build(),
             CdrPageBuilder().with_records(records[:1]).with_search_token("token-1").build(),
         )
+        _mock_end_of_search(http_mocker, per_page=2)
         http_mocker.get(
             _cdrs_request(per_page=2).with_search_token("token-1").build(),
             CdrPageBuilder().with_records(records[1:]).build(),
         )
+        _mock_end_of_search(http_mocker, per_page=2, search_token="token-1")
 
         output = _read(_one_day_config(per_page=2))
 
         assert _uuids(output) == ["cdr-0", "cdr-1"]
 
     @HttpMocker()
-    def test_given_exactly_10000_records_without_token_when_read_then_single_request(self, http_mocker: HttpMocker) -> None:
+    def test_given_exactly_10000_records_without_token_when_read_then_one_page_and_its_empty_next_page(self, http_mocker: HttpMocker) -> None:
         records = generate_cdrs(10_000, _IN_DAY_ONE, timedelta(seconds=1))
         http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_records(records).build())
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config(per_page=10_000))
 
@@ -351,10 +401,29 @@ class PaginationTest(TestCase):
     def test_given_25000_records_in_pages_of_10000_when_read_then_three_searches(self, http_mocker: HttpMocker) -> None:
         self._assert_reads_all(http_mocker, total=25_000, per_page=10_000, placement="cap_page")
 
-    def _assert_reads_all(self, http_mocker: HttpMocker, total: int, per_page: int, placement: str) -> None:
+    # A server that serves fewer records per page than asked (the vendor's maximum is not a contract): the
+    # 10,000-record cap then falls in the middle of a server page (3,000 a page) or on a page boundary (2,500).
+
+    @HttpMocker()
+    def test_given_server_pages_of_3000_and_token_on_every_page_when_read_then_no_record_lost_or_twice(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=12_345, per_page=10_000, placement="every_page", server_page=3_000)
+
+    @HttpMocker()
+    def test_given_server_pages_of_3000_and_token_on_cap_page_when_read_then_no_record_lost_or_twice(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=12_345, per_page=10_000, placement="cap_page", server_page=3_000)
+
+    @HttpMocker()
+    def test_given_server_pages_of_2500_and_token_on_every_page_when_read_then_no_record_lost_or_twice(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=12_345, per_page=10_000, placement="every_page", server_page=2_500)
+
+    @HttpMocker()
+    def test_given_server_pages_of_2500_and_token_on_cap_page_when_read_then_no_record_lost_or_twice(self, http_mocker: HttpMocker) -> None:
+        self._assert_reads_all(http_mocker, total=12_345, per_page=10_000, placement="cap_page", server_page=2_500)
+
+    def _assert_reads_all(self, http_mocker: HttpMocker, total: int, per_page: int, placement: str, server_page: Optional[int] = None) -> None:
         records = generate_cdrs(total, _IN_DAY_ONE, timedelta(seconds=2))
         searches = [records[start : start + SEARCH_CAP] for start in range(0, total, SEARCH_CAP)]
-        _mock_searches(http_mocker, searches, per_page, placement)
+        _mock_searches(http_mocker, searches, per_page, placement, server_page or per_page)
 
         output = _read(_one_day_config(per_page=per_page))
 
@@ -362,25 +431,23 @@ class PaginationTest(TestCase):
         assert set(_uuids(output)) == {record["uuid"] for record in records}
 
 
-def _mock_searches(http_mocker: HttpMocker, searches: List[List[dict]], per_page: int, placement: str) -> None:
-    """Mock one capped search after another, the way the API pages them.
+def _mock_searches(http_mocker: HttpMocker, searches: List[List[dict]], per_page: int, placement: str, server_page: int) -> None:
+    """Mock one capped search after another, the way the API pages them, `server_page` records a page (at most
+    `per_page`, what the connector asks for).
 
-    Search `n` (n >= 1) is requested with `search_token=token-n`. Each search's last page carries the token
-    of the next search; with `placement="every_page"` every page of a capped search carries it too. A last
-    page that happens to be full is followed by the empty page the connector must ask for.
+    Search `n` (n >= 1) is requested with `search_token=token-n`. Each search ends with an empty page. With
+    `placement="every_page"` every page of a capped search carries the token of the next search; with
+    `"cap_page"` only the page that reaches the cap does.
     """
     for number, records in enumerate(searches):
         next_token = f"token-{number + 1}" if number + 1 < len(searches) else None
-        pages = [records[start : start + per_page] for start in range(0, len(records), per_page)]
-        capped = len(records) >= SEARCH_CAP
-        if not capped and len(pages[-1]) == per_page:
-            pages.append([])
+        pages = [records[start : start + server_page] for start in range(0, len(records), server_page)] + [[]]
         for index, page_records in enumerate(pages):
             request = _cdrs_request(per_page=per_page).with_page(index + 1)
             if number:
                 request = request.with_search_token(f"token-{number}")
-            is_last = index == len(pages) - 1
-            token = next_token if is_last or (placement == "every_page" and capped) else None
+            reaches_cap = index == len(pages) - 2
+            token = next_token if placement == "every_page" or reaches_cap else None
             http_mocker.get(request.build(), CdrPageBuilder().with_records(page_records).with_page(index + 1).with_search_token(token).build())
 
 
@@ -398,6 +465,7 @@ class IncrementalTest(TestCase):
                 .with_record(cdr_record().with_id("day-1").with_cursor(cdr_timestamp(_IN_DAY_ONE, KOLKATA)))
                 .build(),
             )
+            _mock_end_of_search(http_mocker, window)
 
         output = _read(_config(), SyncMode.incremental)
 
@@ -415,6 +483,7 @@ class IncrementalTest(TestCase):
             .with_record(cdr_record().with_id("new").with_cursor(cdr_timestamp(utc("2026-06-02T18:00:00.000"))))
             .build(),
         )
+        _mock_end_of_search(http_mocker, ("2026-06-02T14:43:09", "2026-06-03T00:00:01"))
 
         output = _read(_config(), SyncMode.incremental, state=state)
 
@@ -438,6 +507,7 @@ class IncrementalTest(TestCase):
             _cdrs_request(("2026-06-02T11:43:09", "2026-06-02T21:00:01")).build(),
             CdrPageBuilder().with_record(cdr_record().with_id("late").with_cursor("2026-06-02T20:59:59.999-03:00")).build(),
         )
+        _mock_end_of_search(http_mocker, ("2026-06-02T11:43:09", "2026-06-02T21:00:01"))
 
         output = _read(_config(time_zone="America/Sao_Paulo"), SyncMode.incremental, state=state)
 
@@ -500,6 +570,7 @@ class ErrorTest(TestCase):
                 CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
             ],
         )
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 
@@ -515,6 +586,7 @@ class ErrorTest(TestCase):
                 CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
             ],
         )
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 
@@ -553,6 +625,8 @@ class ErrorTest(TestCase):
             _cdrs_request().with_search_token("token-1").build(),
             [bad_page, CdrPageBuilder().with_records(records[1:]).build()],
         )
+        _mock_end_of_search(http_mocker)
+        _mock_end_of_search(http_mocker, search_token="token-1")
 
         output = _read(_one_day_config())
 
@@ -568,6 +642,8 @@ class ErrorTest(TestCase):
             _cdrs_request().with_search_token("token-1").build(),
             [invalid_search_token_response(), CdrPageBuilder().with_records(records[1:]).build()],
         )
+        _mock_end_of_search(http_mocker)
+        _mock_end_of_search(http_mocker, search_token="token-1")
 
         output = _read(_one_day_config())
 
@@ -578,6 +654,7 @@ class ErrorTest(TestCase):
     def test_given_malformed_200_once_when_read_then_restarts_and_records(self, http_mocker: HttpMocker) -> None:
         record = cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))
         http_mocker.get(_cdrs_request().build(), [html_response(200), CdrPageBuilder().with_record(record).build()])
+        _mock_end_of_search(http_mocker)
 
         output = _read(_one_day_config())
 

@@ -53,6 +53,7 @@ class SearchTokens:
     def __init__(self) -> None:
         self._cursors: dict[str, Cursor] = {}
         self._lock = threading.Lock()
+        self._aliases = 0
 
     def issue(self, cursor: Cursor) -> str:
         token = base64.b64encode(orjson.dumps([cursor[0], f"cdr_item#{cursor[1]}"])).decode()
@@ -62,6 +63,17 @@ class SearchTokens:
 
     def get(self, token: str) -> Cursor | None:
         return self._cursors.get(token)
+
+    def alias(self, token: str) -> str | None:
+        """Another token for the position ``token`` names (None when it names none): the fault ``empty_new_token``."""
+        cursor = self.get(token)
+        if cursor is None:
+            return None
+        with self._lock:
+            self._aliases += 1
+            alias = base64.b64encode(orjson.dumps([cursor[0], f"cdr_item#{cursor[1]}", self._aliases])).decode()
+            self._cursors[alias] = cursor
+        return alias
 
     def expire_all(self) -> None:
         with self._lock:

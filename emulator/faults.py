@@ -8,7 +8,13 @@ request go on (to later rules and the API); the other kinds decide the answer an
 
 Kinds: ``status`` (``status``, optional ``retry_after`` seconds), ``expire_token``, ``slow``
 (``seconds``), ``reset``, ``html`` (optional ``status``, default 200), ``truncated_json``,
-``missing_data``, ``wrong_types``, ``expire_scroll``.
+``missing_data``, ``wrong_types``, ``expire_scroll``, ``repeat_token``, ``empty_new_token``.
+
+The two paging kinds play a server that never lets a client finish, and act only on a request that
+continues (one with a ``scrollId`` or a ``search_token``; others are counted and pass unchanged):
+``repeat_token`` answers the API's own page but gives the request's token again as the next one (the
+same scrollId again and again; the same search_token, so the same search comes back), and
+``empty_new_token`` answers an empty page with a new token for the same position, forever.
 
 Server-side paging state is immutable (a scrollId or search token always names the same position),
 so a request answered by a fault never moves a client's paging forward.
@@ -28,7 +34,8 @@ from .messages import Response, html_response, json_response
 ACTIONS = ("slow", "expire_token", "expire_scroll")  # act, then the request goes on
 ANSWERS = ("status", "reset", "html")  # answer instead of the API
 REWRITES = ("truncated_json", "missing_data", "wrong_types")  # spoil the API's own 200 answer
-KINDS = ACTIONS + ANSWERS + REWRITES
+PAGING = ("repeat_token", "empty_new_token")  # continued requests only: a server that never lets a client finish
+KINDS = ACTIONS + ANSWERS + REWRITES + PAGING
 
 
 @dataclass
@@ -137,6 +144,33 @@ def html_fault_response(rule: FaultRule) -> Response:
     status = int(rule.status or 200)
     return html_response(status, "Service Maintenance",
                          "We are performing scheduled maintenance. Please sign in again later.")
+
+
+# ---- paging faults
+
+
+def continued_token(params: dict[str, str]) -> str | None:
+    """The scrollId or search_token a request continues with (None for a first page)."""
+    return params.get("scrollId") or params.get("search_token") or None
+
+
+def repeat_token(response: Response, token: str) -> Response:
+    """The API's answer, with ``token`` (the request's own) as the token to continue with."""
+    if response.status != 200 or not response.content_type.startswith("application/json"):
+        return response
+    payload = orjson.loads(response.body)
+    if isinstance(payload.get("meta"), dict):
+        payload["meta"]["scrollId"] = token
+    else:
+        payload["search_token"] = token
+    return Response(200, orjson.dumps(payload), response.content_type, response.headers)
+
+
+def empty_page(contact_center: bool, new_token: str) -> Response:
+    """A page with no records that continues with ``new_token``."""
+    if contact_center:
+        return json_response(200, {"records": [], "total": 0, "page": 1, "search_token": new_token})
+    return json_response(200, {"meta": {"totalRecordCount": 0, "scrollId": new_token}, "data": []})
 
 
 # ---- rewrites of the API's answer

@@ -84,6 +84,14 @@ def assert_failed_slice_not_passed(run: ConnectorRun, emu: Emulator, tmp_path: P
     assert_exact_records(list(union.values()), truth, STREAM)
 
 
+def assert_one_error_per_failed_slice(run: ConnectorRun, beginning: str) -> None:
+    """Every error of the run is transient and begins with `beginning`, and names a slice no other error names."""
+    errors = stream_errors(run)
+    assert errors and all(error["failure_type"] == "transient_error" and error["message"].startswith(beginning) for error in errors), errors
+    slices = [error["message"].split(" in the slice ", 1)[1].split(":", 1)[0] for error in errors]
+    assert len(set(slices)) == len(slices), slices
+
+
 def test_given_per_page_below_the_records_of_a_search_when_reading_then_pages_through_it_exactly(emu: Emulator, tmp_path: Path) -> None:
     config = _config(emu, slice_hours=24)
     config["contact_center"]["per_page"] = 50
@@ -214,6 +222,25 @@ def test_given_pages_without_records_that_never_end_when_reading_then_fails_tran
     run = _read(emu, tmp_path)
 
     assert_failed_slice_not_passed(run, emu, tmp_path, first_faulty=3)
+
+
+@pytest.mark.parametrize("kind", ["repeat_token", "empty_new_token"])
+def test_given_a_server_whose_continued_searches_never_end_when_reading_then_fails_transiently_naming_the_slice_and_nothing_twice(
+    tmp_path: Path, kind: str
+) -> None:
+    # Searches are capped at 60: every 12-hour slice (75 interactions) needs a continued search, which the server
+    # answers with its own search_token again (`repeat_token`) or with empty pages and ever new tokens.
+    with Emulator(emulator_config(cc_search_cap=60)) as server:
+        server.set_faults([{"kind": kind, "path": CDR_PATH, "times": -1}])
+
+        run = _read(server, tmp_path)
+
+        assert_one_error_per_failed_slice(run, "The contact-center API answered ")
+        # Per 12-hour slice at most: the first search and its empty page, then 4 continued searches (or one, its
+        # empty page and the token again). Six slices.
+        assert len(_cdr_requests(server)) <= 6 * 6
+        first_continued = next(index for index, entry in enumerate(_cdr_requests(server)) if entry[2].get("search_token"))
+        assert_failed_slice_not_passed(run, server, tmp_path, first_faulty=first_continued)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

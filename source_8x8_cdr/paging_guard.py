@@ -77,14 +77,14 @@ class PagingLoopGuard:
         if fingerprint is None:
             return
         if fingerprint in self._local.seen.pages:
-            raise self._failure(f"answered a page of records it had already sent for this slice (the {self.token_name} did not move on)", stream_slice)
+            raise self._failure("answered a page of records it had already sent", stream_slice, f" (the {self.token_name} did not move on)")
         self._local.seen.pages.add(fingerprint)
 
     def follow(self, token: str, stream_slice: Optional[Mapping[str, Any]]) -> None:
         """The paginator is about to follow `token`: fails when this slice followed it already."""
         tokens = self._local.seen.tokens
         if token in tokens and self.fail_on_repeated_token:
-            raise self._failure(f"answered a {self.token_name} that was already followed for this slice", stream_slice)
+            raise self._failure(f"answered a {self.token_name} that was already followed", stream_slice)
         tokens.add(token)
 
     def empty_search(self, stream_slice: Optional[Mapping[str, Any]]) -> None:
@@ -92,17 +92,16 @@ class PagingLoopGuard:
         self._local.seen.empty_searches += 1
         if self._local.seen.empty_searches > self.max_empty_searches:
             raise self._failure(
-                f"answered {self._local.seen.empty_searches} continued searches of this slice with no records and a new "
-                f"{self.token_name}",
+                f"answered {self._local.seen.empty_searches} continued searches with no records and a new {self.token_name} each",
                 stream_slice,
             )
 
-    def _failure(self, what: str, stream_slice: Optional[Mapping[str, Any]]) -> AirbyteTracedException:
-        window = ""
+    def _failure(self, what: str, stream_slice: Optional[Mapping[str, Any]], detail: str = "") -> AirbyteTracedException:
+        where = "this slice"
         if stream_slice and "start_time" in stream_slice:
-            window = f" ({stream_slice['start_time']} to {stream_slice.get('end_time')})"
+            where = f"the slice {stream_slice['start_time']} to {stream_slice.get('end_time')}"
         message = (
-            f"{self.api_name} {what}{window}: the server repeats itself, so the connector stopped paging it. "
+            f"{self.api_name} {what} in {where}{detail}: the server repeats itself, so the connector stopped paging it. "
             "The slice was not completed and the state was not advanced past it; the next sync reads it again."
         )
         return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.transient_error)

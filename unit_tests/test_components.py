@@ -24,6 +24,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr import components, secrets
 from source_8x8_cdr.components import (
@@ -37,6 +38,7 @@ from source_8x8_cdr.components import (
     parsed_body,
     wall_clock_window,
 )
+from source_8x8_cdr.paging_guard import PagingLoopGuard
 
 UTC = timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
@@ -188,6 +190,81 @@ class TestSearchTokenPagination:
 
         assert strategy.get_page_size() == 500
         assert strategy.initial_token is None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# PagingLoopGuard
+# ---------------------------------------------------------------------------------------------------------------------
+
+_SLICE = {"start_time": "2026-06-01T00:00:00.000000Z", "end_time": "2026-06-01T23:59:59.999000Z"}
+
+
+def _arrived(records: List[dict]) -> requests.Response:
+    """A page as the error handler leaves it: counted (and fingerprinted) before the extractor empties it."""
+    response = _response({"records": records})
+    components.records_in_page(response, "records")
+    return response
+
+
+class TestPagingLoopGuard:
+    def test_given_a_page_the_slice_already_had_when_paged_then_transient_failure_naming_api_and_slice(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "b"}]), True, _SLICE)
+
+        with pytest.raises(AirbyteTracedException) as failure:
+            guard.page(_arrived([{"uuid": "a"}, {"uuid": "b"}]), False, _SLICE)
+
+        assert failure.value.failure_type == FailureType.transient_error
+        assert failure.value.message.startswith(
+            "The API answered a page of records it had already sent in the slice 2026-06-01T00:00:00.000000Z to 2026-06-01T23:59:59.999000Z"
+        )
+
+    def test_given_the_same_first_page_after_a_restart_when_paged_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)
+        guard.follow("token-1", _SLICE)
+
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)  # the slice read again from its first page
+        guard.follow("token-1", _SLICE)
+
+    def test_given_pages_sharing_first_and_last_records_but_not_their_size_when_paged_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "z"}]), True, _SLICE)
+
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "m"}, {"uuid": "z"}]), False, _SLICE)
+
+    def test_given_a_token_followed_twice_when_repeats_fail_then_transient_failure(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)
+        guard.follow("token-1", _SLICE)
+
+        with pytest.raises(AirbyteTracedException, match="answered a search_token that was already followed"):
+            guard.follow("token-1", _SLICE)
+
+    def test_given_a_scroll_id_followed_twice_with_new_pages_when_repeats_allowed_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="Work Analytics", token_name="scrollId", fail_on_repeated_token=False)
+        for number, first in enumerate((True, False, False)):
+            guard.page(_arrived([{"callId": str(number)}]), first, _SLICE)
+            guard.follow("scroll", _SLICE)
+
+    def test_given_more_empty_searches_than_the_bound_when_counted_then_transient_failure(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token", max_empty_searches=2)
+        guard.page(_arrived([]), True, _SLICE)
+        guard.empty_search(_SLICE)
+        guard.empty_search(_SLICE)
+
+        with pytest.raises(AirbyteTracedException, match="answered 3 continued searches with no records and a new search_token each"):
+            guard.empty_search(_SLICE)
+
+    def test_given_two_threads_on_two_slices_when_paged_then_each_has_its_own_memory(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)
+
+        with ThreadPoolExecutor(max_workers=1) as other_thread:
+            other_thread.submit(guard.page, _arrived([{"uuid": "a"}]), True, _SLICE).result()
+            other_thread.submit(guard.page, _arrived([{"uuid": "b"}]), False, _SLICE).result()
+
+        guard.page(_arrived([{"uuid": "b"}]), False, _SLICE)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

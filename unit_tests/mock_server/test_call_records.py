@@ -568,3 +568,47 @@ class ErrorTest(TestCase):
         output = _read(work_analytics_config(), expecting_exception=True)
 
         assert stream_error(output, CALL_RECORDS).failure_type == FailureType.transient_error
+
+
+@freeze_time(_NOW)
+class RepeatingServerTest(TestCase):
+    """A server that repeats itself instead of paging on (`PagingLoopGuard`)."""
+
+    @HttpMocker()
+    def test_given_the_same_scroll_id_answering_the_same_page_again_when_read_then_transient_error_and_no_loop(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _logged_in(http_mocker)
+        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("stuck").build())
+        http_mocker.get(
+            _request().with_scroll_id("stuck").build(),
+            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("stuck").build(),
+        )
+
+        output = _read(work_analytics_config(), SyncMode.incremental, _state("2026-06-01T01:00:00.000000Z"), expecting_exception=True)
+
+        error = stream_error(output, CALL_RECORDS)
+        assert error.failure_type == FailureType.transient_error
+        assert error.message.startswith("Work Analytics answered a page of records it had already sent in the slice 2026-06-01T00:00:00.000000Z")
+        assert "(the scrollId did not move on)" in error.message and "state was not advanced" in error.message
+        assert _call_ids(output) == ["c1", "c2"]
+        assert all(state == {"startTimeUTC": "2026-06-01T01:00:00.000000Z"} for state in emitted_states(output))
+
+    @HttpMocker()
+    def test_given_the_same_scroll_id_on_every_page_while_the_pages_move_on_when_read_then_every_call(self, http_mocker: HttpMocker) -> None:
+        # An Elasticsearch-style scroll may keep one id for all its pages: only a repeated page is a loop.
+        _logged_in(http_mocker)
+        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("scroll").build())
+        http_mocker.get(
+            _request().with_scroll_id("scroll").build(),
+            [
+                WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("scroll").build(),
+                WorkAnalyticsPage.of([a_call_record("c3", _A_CALL_MS + 2)]).with_scroll_id("scroll").build(),
+                WorkAnalyticsPage.empty().build(),
+            ],
+        )
+
+        output = _read(work_analytics_config())
+
+        assert _call_ids(output) == ["c1", "c2", "c3"]
+        assert not output.errors

@@ -677,6 +677,73 @@ class ErrorTest(TestCase):
 
 
 @freeze_time(_NOW)
+class RepeatingServerTest(TestCase):
+    """A server that repeats itself instead of paging on (`PagingLoopGuard`): the slice fails with one transient
+    error naming the API and the slice, after a bounded number of requests; no record twice, state not advanced."""
+
+    @HttpMocker()
+    def test_given_a_search_that_gives_its_own_search_token_again_when_read_then_transient_error_and_no_loop(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        records = generate_cdrs(2, _IN_DAY_ONE)
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_records(records[:1]).with_search_token("token-1").build())
+        _mock_end_of_search(http_mocker)
+        # The continued search names itself as the next one: following it would read it again, forever.
+        http_mocker.get(
+            _cdrs_request().with_search_token("token-1").build(),
+            CdrPageBuilder().with_records(records[1:]).with_search_token("token-1").build(),
+        )
+        http_mocker.get(_cdrs_request().with_page(2).with_search_token("token-1").build(), CdrPageBuilder().with_search_token("token-1").build())
+
+        output = _read(_one_day_config(), SyncMode.incremental, expecting_exception=True)
+
+        _assert_slice_failed_once(output, "search_token that was already followed")
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+
+    @HttpMocker()
+    def test_given_a_server_answering_every_page_number_with_the_same_page_when_read_then_transient_error_and_no_loop(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        same_page = CdrPageBuilder().with_records(generate_cdrs(2, _IN_DAY_ONE)).build()
+        http_mocker.get(_cdrs_request(per_page=2).build(), same_page)
+        http_mocker.get(_cdrs_request(per_page=2).with_page(2).build(), same_page)
+
+        output = _read(_one_day_config(per_page=2), SyncMode.incremental, expecting_exception=True)
+
+        _assert_slice_failed_once(output, "page of records it had already sent")
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+
+    @HttpMocker()
+    def test_given_every_continued_search_empty_with_a_new_token_when_read_then_transient_error_after_three(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(
+            _cdrs_request().build(), CdrPageBuilder().with_records(generate_cdrs(1, _IN_DAY_ONE)).with_search_token("token-1").build()
+        )
+        _mock_end_of_search(http_mocker)
+        for number in range(1, 5):  # token-5 is never asked for: three empty continued searches are allowed
+            http_mocker.get(
+                _cdrs_request().with_search_token(f"token-{number}").build(),
+                CdrPageBuilder().with_search_token(f"token-{number + 1}").build(),
+            )
+
+        output = _read(_one_day_config(), SyncMode.incremental, expecting_exception=True)
+
+        _assert_slice_failed_once(output, "4 continued searches with no records and a new search_token each")
+        assert _uuids(output) == ["cdr-0"]
+
+
+def _assert_slice_failed_once(output: EntrypointOutput, what: str) -> None:
+    error = _stream_error(output)
+    assert error.failure_type == FailureType.transient_error
+    assert error.message.startswith("The contact-center API ") and what in error.message, error.message
+    assert "in the slice 2026-06-01T00:00:00.000000Z to 2026-06-02T00:00:00.000000Z" in error.message
+    assert "state was not advanced" in error.message
+    states = [message.state.stream.stream_state.__dict__.get("timestamp") for message in output.state_messages]
+    assert all(state is None or state <= "2026-06-01T00:00:00.000000Z" for state in states)
+
+
+@freeze_time(_NOW)
 class SecretTest(TestCase):
     """The API key travels in the query string: no output of a failed read may contain it, in any form."""
 

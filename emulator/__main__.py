@@ -12,7 +12,7 @@ import sys
 
 import orjson
 
-from .config import CC_TOKEN_PLACEMENTS, WA_LAST_PAGE_MODES, EmulatorConfig
+from .config import CC_SELECT_BY, CC_TOKEN_PLACEMENTS, WA_LAST_PAGE_MODES, EmulatorConfig
 from .server import Emulator
 
 
@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--wa-last-page", choices=WA_LAST_PAGE_MODES, default="no_data_page")
     p.add_argument("--cc-token-placement", choices=CC_TOKEN_PLACEMENTS, default="every_page")
     p.add_argument("--cc-search-cap", type=int, default=10_000)
+    p.add_argument("--cc-select-by", choices=CC_SELECT_BY, default="end_time",
+                   help="which time start_/end_datetime select interactions by (start = timestamp - duration)")
     p.add_argument("--cc-max-per-page", type=int, default=None, help="serve at most this many CDRs a page (default: as asked)")
     p.add_argument("--cc-time-zone", default="UTC")
     p.add_argument("--cc-end-inclusive", dest="cc_end_inclusive", action="store_true", default=True)
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         end_time_inclusive=args.end_time_inclusive, wa_last_page=args.wa_last_page,
         cc_bad_key_status=args.cc_bad_key_status, cc_time_zone=args.cc_time_zone,
         cc_end_inclusive=args.cc_end_inclusive, cc_token_placement=args.cc_token_placement,
-        cc_search_cap=args.cc_search_cap, cc_max_per_page=args.cc_max_per_page,
+        cc_search_cap=args.cc_search_cap, cc_max_per_page=args.cc_max_per_page, cc_select_by=args.cc_select_by,
     )
     emulator = Emulator(config)
     if args.warm:

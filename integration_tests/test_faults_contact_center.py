@@ -7,6 +7,7 @@ paging tests cap the emulator's searches at 60 records and read pages of 25 or 5
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,6 +32,7 @@ CDR_PATH = "/api/v2/cdr"
 REFERENCE_STREAMS = ("contact_center_agents", "contact_center_queues", "contact_center_teams",
                      "contact_center_campaigns", "contact_center_deleted_agents", "contact_center_wrapup_codes")
 SEQUENTIAL = {"slice_hours": 12, "concurrency": 1}  # 6 slices of one page each, read one after the other
+LOOKBACK = timedelta(minutes=60)  # the default lookback window: each request window starts that much before its slice
 
 
 @pytest.fixture
@@ -72,7 +74,7 @@ def assert_failed_slice_not_passed(run: ConnectorRun, emu: Emulator, tmp_path: P
 
     failed = [entry[2]["start_datetime"] for entry in _cdr_requests(emu)[first_faulty:]]
     assert failed, "the fault never fired"
-    first_failed = min(parse_utc(start + "Z") for start in failed)
+    first_failed = min(parse_utc(start + "Z") for start in failed) + LOOKBACK  # the slice starts a lookback after its window
     state = run.last_state(STREAM)
     if state is not None:
         assert parse_utc(state["timestamp"]) <= first_failed, (state, first_failed)
@@ -119,6 +121,20 @@ def test_given_a_server_serving_fewer_records_a_page_than_asked_when_reading_the
         _assert_clean_success(run, server)
         searches = [entry for entry in _cdr_requests(server) if entry[2].get("page") == "1"]
         assert len(searches) == 3 * 3  # three days, three searches each: no search was skipped or asked twice
+
+
+@pytest.mark.parametrize("slice_hours", [1, 24])
+def test_given_an_api_selecting_by_start_time_when_reading_then_interactions_crossing_slice_boundaries_are_kept(
+    tmp_path: Path, slice_hours: int
+) -> None:
+    # The emulator selects interactions by when they started (timestamp - duration). Its chats last up to 50 hours,
+    # so the lookback window (which the docs ask to be at least the longest interaction) is 50 h 10 min.
+    with Emulator(emulator_config(cc_select_by="start_time")) as server:
+        config = connector_config(server, ("contact_center",), slice_hours=slice_hours, lookback_window_minutes=3010, concurrency=4)
+
+        run = run_connector("read", tmp_path, config, catalog_for([STREAM]))
+
+        _assert_clean_success(run, server)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

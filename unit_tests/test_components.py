@@ -337,6 +337,13 @@ class TestWallClockWindow:
 
         assert window == (datetime(2026, 6, 1, 0, 0, 0), datetime(2026, 6, 2, 1, 0, 0))
 
+    def test_given_start_padding_when_window_then_start_pulled_back_by_padding_and_floored(self) -> None:
+        window = wall_clock_window(
+            _utc("2026-06-01T00:00:00.250Z"), _utc("2026-06-01T23:59:59.999Z"), ZoneInfo("America/Sao_Paulo"), start_padding=timedelta(minutes=60)
+        )
+
+        assert window == (datetime(2026, 5, 31, 20, 0, 0), datetime(2026, 6, 1, 21, 0, 0))
+
     def test_given_any_window_when_computed_then_naive_wall_clock_times(self) -> None:
         start, end = wall_clock_window(_utc("2026-06-01T00:00:00Z"), _utc("2026-06-01T01:00:00Z"), NEW_YORK)
 

@@ -19,6 +19,7 @@ from unittest import TestCase
 from unittest.mock import patch
 from urllib.parse import quote, quote_plus
 
+import requests_mock
 from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteStateBlob, AirbyteStateMessage, FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -29,10 +30,11 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
-from unit_tests.mock_server.config import CC_API_KEY, ConfigBuilder
+from unit_tests.mock_server.config import CC_API_KEY, CC_BASE_URL, ConfigBuilder
 from unit_tests.mock_server.contact_center import (
     CDRS_STREAM,
     KOLKATA,
+    CdrApiSelectingByStartTime,
     SEARCH_CAP,
     CdrPageBuilder,
     ContactCenterRequestBuilder,
@@ -54,10 +56,11 @@ from unit_tests.mock_server.contact_center import (
 _NOW = "2026-06-05T00:00:00Z"
 # With the default config (end_date 2026-06-03), `_one_day_config` reads one slice: 2026-06-01 UTC.
 _ONE_DAY_END = "2026-06-02T00:00:00Z"
-# The window sent for that slice: start floored to the second, end = slice end + 1 s, floored.
-_ONE_DAY_WINDOW = ("2026-06-01T00:00:00", "2026-06-02T00:00:01")
-_FIRST_DAY_WINDOW = ("2026-06-01T00:00:00", "2026-06-02T00:00:00")
-_SECOND_DAY_WINDOW = ("2026-06-02T00:00:00", "2026-06-03T00:00:01")
+# The window sent for that slice: start a lookback window (60 minutes) earlier, floored to the second (the API may
+# select by an interaction's start, the cursor is its end); end = slice end + 1 s, floored.
+_ONE_DAY_WINDOW = ("2026-05-31T23:00:00", "2026-06-02T00:00:01")
+_FIRST_DAY_WINDOW = ("2026-05-31T23:00:00", "2026-06-02T00:00:00")
+_SECOND_DAY_WINDOW = ("2026-06-01T23:00:00", "2026-06-03T00:00:01")
 _IN_DAY_ONE = utc("2026-06-01T08:00:00.000")
 
 
@@ -172,10 +175,10 @@ class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_sao_paulo_time_zone_when_read_then_window_sent_in_sao_paulo_wall_clock(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(
-            _cdrs_request(("2026-05-31T21:00:00", "2026-06-01T21:00:01")).build(),
+            _cdrs_request(("2026-05-31T20:00:00", "2026-06-01T21:00:01")).build(),
             CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor("2026-06-01T12:43:09.000-03:00")).build(),
         )
-        _mock_end_of_search(http_mocker, ("2026-05-31T21:00:00", "2026-06-01T21:00:01"))
+        _mock_end_of_search(http_mocker, ("2026-05-31T20:00:00", "2026-06-01T21:00:01"))
 
         output = _read(_config(time_zone="America/Sao_Paulo").with_end_date(_ONE_DAY_END))
 
@@ -184,7 +187,7 @@ class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_new_york_dst_fold_when_read_then_window_widened_to_cover_both_readings(self, http_mocker: HttpMocker) -> None:
         # 2026-11-01 01:00-02:00 happens twice in New York (EDT, then EST). The slice 05:30Z-06:30Z is
-        # 01:30 EDT to 01:30 EST: each bound is widened by the hour of the fold.
+        # 01:30 EDT to 01:30 EST: each bound is widened by the hour of the fold (no lookback, so the start is the slice's).
         http_mocker.get(
             _cdrs_request(("2026-11-01T00:30:00", "2026-11-01T02:30:01")).build(),
             CdrPageBuilder()
@@ -197,6 +200,7 @@ class FullRefreshTest(TestCase):
         _mock_end_of_search(http_mocker, ("2026-11-01T00:30:00", "2026-11-01T02:30:01"))
         config = (
             _config(time_zone="America/New_York")
+            .with_field("lookback_window_minutes", 0)
             .with_start_date("2026-11-01T05:30:00Z")
             .with_end_date("2026-11-01T06:30:00Z")
         )
@@ -452,6 +456,29 @@ def _mock_searches(http_mocker: HttpMocker, searches: List[List[dict]], per_page
 
 
 @freeze_time(_NOW)
+class StartTimeSelectionTest(TestCase):
+    """Which time `start_datetime`/`end_datetime` select on is not published; the cursor `timestamp` is when an
+    interaction ended. Windows start a lookback window before their slice, so an API that selects by the start
+    also returns, in the slice that owns it, an interaction that started in the slice before."""
+
+    def test_given_an_api_selecting_by_start_time_and_hourly_slices_when_read_then_every_call_crossing_an_hour_is_kept(self) -> None:
+        self._assert_every_call_read_once(slice_hours=1)
+
+    def test_given_an_api_selecting_by_start_time_and_daily_slices_when_read_then_every_call_crossing_midnight_is_kept(self) -> None:
+        self._assert_every_call_read_once(slice_hours=24)
+
+    def _assert_every_call_read_once(self, slice_hours: int) -> None:
+        # 48 calls of 20 minutes, each ending 5 minutes past an hour: every one starts in the hour before its slice's.
+        calls = [{**call, "duration": "00:20:00"} for call in generate_cdrs(48, utc("2026-06-01T00:05:00.000"), timedelta(hours=1))]
+        with requests_mock.Mocker() as api:
+            api.get(f"{CC_BASE_URL}/api/v2/cdr", json=CdrApiSelectingByStartTime(calls).answer)
+
+            output = _read(_config().with_field("slice_hours", slice_hours))
+
+        assert sorted(_uuids(output)) == sorted(call["uuid"] for call in calls)
+
+
+@freeze_time(_NOW)
 class IncrementalTest(TestCase):
     @HttpMocker()
     def test_given_records_with_offsets_when_read_then_state_is_latest_timestamp_in_utc(self, http_mocker: HttpMocker) -> None:
@@ -476,14 +503,14 @@ class IncrementalTest(TestCase):
     def test_given_state_when_read_then_window_starts_lookback_before_state(self, http_mocker: HttpMocker) -> None:
         state = StateBuilder().with_stream_state(CDRS_STREAM, {"timestamp": "2026-06-02T15:43:09.000000Z"}).build()
         http_mocker.get(
-            _cdrs_request(("2026-06-02T14:43:09", "2026-06-03T00:00:01")).build(),
+            _cdrs_request(("2026-06-02T13:43:09", "2026-06-03T00:00:01")).build(),
             CdrPageBuilder()
             .with_record(cdr_record().with_id("before-lookback").with_cursor(cdr_timestamp(utc("2026-06-02T14:43:08.999"))))
             .with_record(cdr_record().with_id("in-lookback").with_cursor(cdr_timestamp(utc("2026-06-02T14:43:09.000"))))
             .with_record(cdr_record().with_id("new").with_cursor(cdr_timestamp(utc("2026-06-02T18:00:00.000"))))
             .build(),
         )
-        _mock_end_of_search(http_mocker, ("2026-06-02T14:43:09", "2026-06-03T00:00:01"))
+        _mock_end_of_search(http_mocker, ("2026-06-02T13:43:09", "2026-06-03T00:00:01"))
 
         output = _read(_config(), SyncMode.incremental, state=state)
 
@@ -504,10 +531,10 @@ class IncrementalTest(TestCase):
     def test_given_sao_paulo_zone_and_state_when_read_then_state_stays_utc(self, http_mocker: HttpMocker) -> None:
         state = StateBuilder().with_stream_state(CDRS_STREAM, {"timestamp": "2026-06-02T15:43:09.000000Z"}).build()
         http_mocker.get(
-            _cdrs_request(("2026-06-02T11:43:09", "2026-06-02T21:00:01")).build(),
+            _cdrs_request(("2026-06-02T10:43:09", "2026-06-02T21:00:01")).build(),
             CdrPageBuilder().with_record(cdr_record().with_id("late").with_cursor("2026-06-02T20:59:59.999-03:00")).build(),
         )
-        _mock_end_of_search(http_mocker, ("2026-06-02T11:43:09", "2026-06-02T21:00:01"))
+        _mock_end_of_search(http_mocker, ("2026-06-02T10:43:09", "2026-06-02T21:00:01"))
 
         output = _read(_config(time_zone="America/Sao_Paulo"), SyncMode.incremental, state=state)
 

@@ -217,6 +217,25 @@ def test_given_a_record_with_wrong_types_when_reading_then_every_other_record_on
     assert emitted <= truth and len(truth - emitted) == 1
 
 
+def test_given_half_an_emoji_and_an_integer_beyond_64_bits_on_every_page_when_reading_then_every_record_once_and_the_odd_ones_reported(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    # The first record of every page gets a string ending in an escaped lone surrogate and a 30-digit integer
+    # (`odd_values`). Before: orjson refused every page as "not JSON" and the stream failed on every sync.
+    emu.set_faults([{"kind": "odd_values", "path": CDR_PATH, "times": -1}])
+
+    run = _read(emu, tmp_path, lookback_window_minutes=0)  # windows start at their slice: each first record is its own
+
+    assert run.returncode == 0, run.errors or run.stderr[-2000:]
+    odd = [message["record"] for message in run.of_type("RECORD") if "odd_text" in message["record"]["data"]]
+    assert len(odd) == 6  # the first record of each 12-hour slice's page
+    for record in odd:
+        assert record["data"]["odd_text"] == "half an emoji: \ufffd" and record["data"]["odd_number"] == 123456789012345678901234567890
+        assert record["meta"] == {"changes": [{"field": "odd_text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]}
+    plain = [{k: v for k, v in record.items() if k not in ("odd_text", "odd_number")} for record in run.records(STREAM)]
+    assert_exact_records(plain, ground_truth(emu, STREAM), STREAM)
+
+
 def test_given_the_search_token_expires_mid_slice_when_reading_then_the_slice_restarts_and_records_are_exact(tmp_path: Path) -> None:
     # The emulator caps a search at 60 records (the API: 10,000) and pages hold 25: each day's 150 records take
     # three searches, each continued with the search_token of the one before.

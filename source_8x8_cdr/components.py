@@ -15,7 +15,6 @@ from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-import orjson
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
@@ -38,6 +37,7 @@ from airbyte_cdk.sources.streams.http.error_handlers.response_models import (
 from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_8x8_cdr import page_json
 from source_8x8_cdr.memory import PAGES_IN_MEMORY, place_pages_first
 from source_8x8_cdr.paging_guard import PagingLoopGuard, keep_fingerprint
 from source_8x8_cdr.secrets import register_secret
@@ -56,12 +56,14 @@ def interpolate(value: Any, config: Config, parameters: Mapping[str, Any]) -> An
 # ---------------------------------------------------------------------------------------------------------------------
 
 _PARSED = "_source_8x8_cdr_parsed_body"
+_ODD_STRINGS = "_source_8x8_cdr_odd_strings"
 _PAGE_SIZE = "_source_8x8_cdr_page_size"
 _NOT_JSON = object()
 
 
 def parsed_body(response: requests.Response) -> Any:
-    """The response body parsed once with orjson and kept on the response.
+    """The response body parsed once with orjson (or, where orjson would not read it exactly, the standard
+    library: see `page_json`) and kept on the response.
 
     The error handler (to validate the page), the extractor (for the records) and the paginator (for the
     next token) all read the same page; the CDK's JsonDecoder would parse it once for each of them with the
@@ -70,8 +72,8 @@ def parsed_body(response: requests.Response) -> Any:
     cached = response.__dict__.get(_PARSED)
     if cached is None:
         try:
-            cached = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
+            cached, response.__dict__[_ODD_STRINGS] = page_json.loads(response.content)
+        except ValueError:
             cached = _NOT_JSON
         response.__dict__[_PARSED] = cached
     return cached
@@ -101,7 +103,8 @@ def _describe_malformed_page(body: Any, records_field: str) -> Optional[str]:
     """Why `body` is not a page of records, or None when it is one.
 
     With a `records_field` the page is an object holding the list there (`data`, `records`); without one
-    the body itself is the list (the contact-center reference lists).
+    the body itself is the list (the contact-center reference lists), or a single object read as one record
+    (an empty object is no record). `null` entries are no problem: `skip_null_entries` drops them.
     """
     if body is _NOT_JSON:
         return "a body that is not JSON (an HTML page or a cut-off answer)"
@@ -113,11 +116,25 @@ def _describe_malformed_page(body: Any, records_field: str) -> Optional[str]:
             return f"a JSON object without a `{records_field}` list"
     else:
         records = body
+        if isinstance(records, dict) and records:
+            return None
         if not isinstance(records, list):
-            return f"a JSON {type(body).__name__} instead of a list"
-    if any(not isinstance(record, dict) for record in records):
+            return "an empty JSON object instead of a list" if isinstance(records, dict) else f"a JSON {type(body).__name__} instead of a list"
+    if not set(map(type, records)) <= _RECORD_OR_NULL:
         return "a list with entries that are not objects"
     return None
+
+
+_RECORD_OR_NULL = {dict, type(None)}
+
+
+def skip_null_entries(body: Any, records_field: str, api_name: str) -> None:
+    """Drops the `null` entries of a page of records, with a warning: a null is no record, and failing the
+    page for it would fail the same slice on every sync."""
+    records = body.get(records_field) if records_field else body
+    if isinstance(records, list) and None in records:
+        records[:] = [record for record in records if record is not None]
+        logger.warning(f"{api_name} sent a page with null entries among its records; they were skipped.")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -397,7 +414,9 @@ class PageCheckingErrorHandler(ErrorHandler):
     scroll ids and search tokens (mapped to `RESET_PAGINATION` by the manifest rules) restart the same way.
     The CDK reads a slice at most twice, so a second restart of the same slice (recognised by its request
     window, per thread) fails the stream with a transient error (`max_restarts` is 1); the state never moves
-    past the slice, so the next sync reads it again. Everything else is decided by `status_rules`.
+    past the slice, so the next sync reads it again. Everything else is decided by `status_rules`. A stream
+    read whole, without slices or state (`sliced: false`: the reference lists), is asked again and fails in
+    words of its own.
     """
 
     status_rules: ErrorHandler
@@ -406,6 +425,7 @@ class PageCheckingErrorHandler(ErrorHandler):
     parameters: InitVar[Mapping[str, Any]]
     max_restarts: int = 1
     restart_pause_seconds: float = 1.0
+    sliced: bool = True
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._restarts = threading.local()
@@ -425,9 +445,11 @@ class PageCheckingErrorHandler(ErrorHandler):
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
             PAGES_IN_MEMORY.take()
-            problem = _describe_malformed_page(parsed_body(response_or_exception), self.records_field)
+            body = parsed_body(response_or_exception)
+            problem = _describe_malformed_page(body, self.records_field)
             if problem is None:
                 records_in_page(response_or_exception, self.records_field)  # counted before the extractor empties the page
+                skip_null_entries(body, self.records_field, self.api_name)
                 return ErrorResolution(response_action=ResponseAction.SUCCESS)
             PAGES_IN_MEMORY.give_back()
             return self._restart_or_fail(response_or_exception, f"{self.api_name} answered {problem}")
@@ -442,12 +464,13 @@ class PageCheckingErrorHandler(ErrorHandler):
         self._restarts.window, self._restarts.count = window, count
         if count > self.max_restarts:
             self._restarts.window, self._restarts.count = None, 0
-            return ErrorResolution(
-                response_action=ResponseAction.FAIL,
-                failure_type=FailureType.transient_error,
-                error_message=f"{reason}, {count} times while reading one slice; the slice was not completed and the state was not advanced past it.",
-            )
-        logger.warning(f"{reason}; reading the slice again from its first page (restart {count} of {self.max_restarts}).")
+            if self.sliced:
+                outcome = f"{count} times while reading one slice; the slice was not completed and the state was not advanced past it."
+            else:
+                outcome = f"{count} times in a row; the stream was not read, and the next sync asks for it again."
+            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=FailureType.transient_error, error_message=f"{reason}, {outcome}")
+        again = "reading the slice again from its first page" if self.sliced else "asking for it again"
+        logger.warning(f"{reason}; {again} (restart {count} of {self.max_restarts}).")
         time.sleep(self.restart_pause_seconds * count)
         return ErrorResolution(response_action=ResponseAction.RESET_PAGINATION, error_message=reason)
 
@@ -460,7 +483,8 @@ class JsonPageExtractor(RecordExtractor):
     for each page, which is most of the time spent per record on a 7,000-record page; and it would decode
     the page a second time after the error handler and the paginator. The page shape was already checked
     by `PageCheckingErrorHandler`, so this only reads the list at `field` (the whole body when empty),
-    emptying it as it goes; the paginators read the page's size from `records_in_page`.
+    emptying it as it goes; the paginators read the page's size from `records_in_page`. On a page whose
+    strings may hold lone surrogates (`page_json`), they are replaced in the records that hold them.
     """
 
     parameters: InitVar[Mapping[str, Any]]
@@ -474,11 +498,13 @@ class JsonPageExtractor(RecordExtractor):
             # is held once, as the records being kept, not also as its JSON and its parsed list.
             records_in_page(response, self.field)
             release_body(response)
+            if response.__dict__.get(_ODD_STRINGS):
+                records[:] = map(page_json.without_lone_surrogates, records)
             records.reverse()
             while records:
                 yield records.pop()
         elif isinstance(records, dict):
-            yield records
+            yield page_json.without_lone_surrogates(records) if response.__dict__.get(_ODD_STRINGS) else records
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -491,17 +517,32 @@ def _epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _MILLISECOND
 
 
+# Epoch values below this are seconds: as milliseconds they would fall before March 1973, as seconds they reach
+# the year 5138. The APIs keep two years of data and their documented unit is milliseconds.
+_SECONDS_BELOW = 100_000_000_000
+_LAST_MS = _epoch_ms(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=timezone.utc))  # datetime's range ends there
+
+
+def _epoch_moment(number: Union[int, float]) -> Optional[datetime]:
+    """Epoch milliseconds, or epoch seconds when below `_SECONDS_BELOW`, as a UTC datetime; None past year 9999."""
+    try:
+        return _EPOCH + timedelta(milliseconds=number * 1000 if abs(number) < _SECONDS_BELOW else number)
+    except (OverflowError, ValueError):  # out of datetime's range, or not a number (NaN)
+        return None
+
+
 def cursor_moment(value: Any) -> Optional[datetime]:
-    """A record cursor as an aware UTC datetime: epoch milliseconds (int or digit string) or ISO 8601 with an
-    offset, such as `2024-07-31T12:43:09.000-03:00`. None when the value cannot be read."""
+    """A record cursor as an aware UTC datetime: epoch milliseconds (int or digit string; epoch seconds are
+    recognised, see `_SECONDS_BELOW`) or ISO 8601 with an offset, such as `2024-07-31T12:43:09.000-03:00`.
+    None when the value cannot be read (or lies past the year 9999)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return _EPOCH + timedelta(milliseconds=value)
+        return _epoch_moment(value)
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return _EPOCH + timedelta(milliseconds=int(text))
+            return _epoch_moment(int(text))
         try:
             return parse_utc(text)
         except ValueError:
@@ -595,7 +636,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 if not low <= value <= high:
                     continue
                 moment_ms = None
-            elif type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
+            elif type(value) is int and _SECONDS_BELOW <= value <= _LAST_MS:  # Work Analytics: epoch ms, compared as they are
                 moment_ms = value
                 if not start <= moment_ms <= end:
                     continue

@@ -16,7 +16,6 @@ from unittest.mock import Mock
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
 import requests
 from airbyte_cdk.models import FailureType
@@ -26,7 +25,7 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_8x8_cdr import components, secrets
+from source_8x8_cdr import components, page_json, secrets
 from source_8x8_cdr.components import (
     ExactlyOnceSliceFilter,
     JsonPageExtractor,
@@ -551,8 +550,15 @@ class TestCursorMoment:
             ("2024-07-31T12:43:09+05:30", "2024-07-31T07:13:09+00:00"),
             ("2024-07-31T12:43:09.000Z", "2024-07-31T12:43:09+00:00"),
             ("2024-07-31T12:43:09", "2024-07-31T12:43:09+00:00"),
+            (1780272000, "2026-06-01T00:00:00+00:00"),
+            ("1780272000", "2026-06-01T00:00:00+00:00"),
+            (99999999999, "5138-11-16T09:46:39+00:00"),
+            (100000000000, "1973-03-03T09:46:40+00:00"),
         ],
-        ids=["epoch_int", "epoch_float", "epoch_digits", "epoch_digits_padded", "offset_-03:00", "offset_+05:30", "z", "naive_is_utc"],
+        ids=[
+            "epoch_int", "epoch_float", "epoch_digits", "epoch_digits_padded", "offset_-03:00", "offset_+05:30", "z", "naive_is_utc",
+            "epoch_seconds", "epoch_seconds_digits", "largest_seconds", "smallest_milliseconds",
+        ],
     )
     def test_given_readable_value_when_parsed_then_aware_utc(self, value: Any, expected: str) -> None:
         moment = cursor_moment(value)
@@ -560,7 +566,9 @@ class TestCursorMoment:
         assert moment is not None and moment.utcoffset() == timedelta(0)
         assert moment.isoformat() == expected
 
-    @pytest.mark.parametrize("value", [None, True, False, "", "yesterday", "2024-13-01T00:00:00Z", {"ms": 1}, [1]])
+    @pytest.mark.parametrize(
+        "value", [None, True, False, "", "yesterday", "2024-13-01T00:00:00Z", {"ms": 1}, [1], "99999999999999999", 99999999999999999, 1e300, float("nan")]
+    )
     def test_given_unreadable_value_when_parsed_then_none(self, value: Any) -> None:
         assert cursor_moment(value) is None
 
@@ -589,8 +597,8 @@ class TestParseUtc:
 
 class TestParsedBody:
     def test_given_a_response_read_twice_when_parsed_then_parsed_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        loads = Mock(side_effect=orjson.loads)
-        monkeypatch.setattr(components.orjson, "loads", loads)
+        loads = Mock(side_effect=page_json.loads)
+        monkeypatch.setattr(components.page_json, "loads", loads)
         response = _response({"records": [{"uuid": "a"}]})
 
         first, second = parsed_body(response), parsed_body(response)
@@ -599,8 +607,8 @@ class TestParsedBody:
         assert loads.call_count == 1
 
     def test_given_body_not_json_when_parsed_twice_then_parsed_once_and_marked_not_json(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        loads = Mock(side_effect=orjson.loads)
-        monkeypatch.setattr(components.orjson, "loads", loads)
+        loads = Mock(side_effect=page_json.loads)
+        monkeypatch.setattr(components.page_json, "loads", loads)
         response = _response("<html>Bad Gateway</html>")
 
         assert parsed_body(response) is parsed_body(response) is components._NOT_JSON
@@ -679,14 +687,47 @@ class TestPageCheckingErrorHandler:
             ({"records": None}, "without a `records` list"),
             ([{"uuid": "a"}], "JSON list instead of an object"),
             ({"records": [{"uuid": "a"}, "b"]}, "not objects"),
+            ({"records": [{"uuid": "a"}, None, 3]}, "not objects"),
         ],
-        ids=["html", "truncated_json", "no_records", "null_records", "list_body", "non_object_entry"],
+        ids=["html", "truncated_json", "no_records", "null_records", "list_body", "non_object_entry", "null_and_number_entries"],
     )
     def test_given_2xx_that_is_not_a_page_when_interpreted_then_restart_naming_the_problem(self, body: Any, problem: str) -> None:
         resolution = self._handler().interpret_response(_response(body))
 
         assert resolution.response_action == ResponseAction.RESET_PAGINATION
         assert problem in resolution.error_message and resolution.error_message.startswith("The API answered")
+
+    def test_given_null_entries_in_a_page_when_interpreted_then_success_and_they_are_dropped_with_a_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        response = _response({"records": [None, {"uuid": "a"}, None], "search_token": None})
+
+        assert self._handler().interpret_response(response).response_action == ResponseAction.SUCCESS
+
+        assert parsed_body(response)["records"] == [{"uuid": "a"}]
+        assert "The API sent a page with null entries among its records; they were skipped." in caplog.text
+
+    def _list_handler(self) -> PageCheckingErrorHandler:
+        status_rules = Mock(spec=ErrorHandler)
+        return PageCheckingErrorHandler(status_rules=status_rules, records_field="", api_name="The API", parameters={}, sliced=False)
+
+    def test_given_a_single_object_for_a_list_when_interpreted_then_success(self) -> None:
+        response = _response({"id": 5915, "name": "Dayshift"}, url="https://cc.test/api/v2/cdr/teams")
+
+        assert self._list_handler().interpret_response(response).response_action == ResponseAction.SUCCESS
+        assert list(JsonPageExtractor(parameters={}).extract_records(response)) == [{"id": 5915, "name": "Dayshift"}]
+
+    def test_given_a_stream_without_slices_when_failing_then_no_word_of_slices_or_state(self, caplog: pytest.LogCaptureFixture) -> None:
+        handler = self._list_handler()
+
+        first, second = (handler.interpret_response(_response({}, url="https://cc.test/api/v2/cdr/teams")) for _ in range(2))
+
+        assert first.response_action == ResponseAction.RESET_PAGINATION
+        assert second.error_message == (
+            "The API answered an empty JSON object instead of a list, 2 times in a row; the stream was not read, and the next sync asks for it again."
+        )
+        assert "asking for it again (restart 1 of 1)" in caplog.text
+        assert "slice" not in second.error_message + caplog.text and "state" not in second.error_message + caplog.text
 
     @pytest.mark.parametrize("status_code", [400, 401, 403, 404, 429, 500])
     def test_given_non_2xx_when_interpreted_then_status_rules_decide(self, status_code: int) -> None:

@@ -6,6 +6,7 @@ End to end (records, state counts, stream statuses through the real command) it 
 
 from __future__ import annotations
 
+import json
 import time
 
 import orjson
@@ -16,6 +17,7 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.declarative.transformations import AddFields
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
+from source_8x8_cdr.page_json import RecordWithChanges
 from source_8x8_cdr.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
@@ -54,6 +56,36 @@ class TestRecordsToJson:
 
         assert lines == cdk_lines(records, "call_records")
         assert [orjson.loads(line)["record"]["data"] for line in lines] == records
+
+    def test_given_an_integer_beyond_64_bits_when_written_then_each_record_on_its_own_and_the_integer_exact(self, frozen_clock: None) -> None:
+        records = [RECORDS[0], {"callId": "wide", "startTimeUTC": 1722430992000, "big": 123456789012345678901234567890}]
+
+        lines = b"".join(records_to_json(records, "call_records")).split(b"\n")
+
+        assert [json.loads(line)["record"]["data"] for line in lines] == records
+        assert lines[0] == cdk_lines(records[:1], "call_records")[0]
+
+    def test_given_a_record_with_changes_when_written_then_its_message_carries_them_in_meta(self, frozen_clock: None) -> None:
+        changes = [{"field": "text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]
+        records = [RECORDS[0], RecordWithChanges({"callId": "cut", "text": "Olá \ufffd"}, changes)]
+
+        lines = b"".join(records_to_json(records, "call_records")).split(b"\n")
+
+        assert [orjson.loads(line)["record"].get("meta") for line in lines] == [None, {"changes": changes}]
+        assert orjson.loads(lines[1])["record"]["data"] == {"callId": "cut", "text": "Olá \ufffd"}
+
+    def test_given_such_records_when_read_through_record_messages_then_exact_and_with_their_changes(self, frozen_clock: None) -> None:
+        changes = [{"field": "text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]
+        records = [{"callId": "wide", "big": 2**70}, RecordWithChanges({"callId": "cut", "text": "\ufffd"}, changes)]
+        page = RecordPage(records, records[-1], "call_records", stream_slice=None)
+
+        messages = list(record_messages(RecordPageMessage(type=Type.RECORD, page=page)))
+
+        assert [m.record.data for m in messages] == records and type(messages[0].record.data["big"]) is int
+        assert messages[0].record.meta is None
+        assert [(c.field, c.change.value, c.reason.value) for c in messages[1].record.meta.changes] == [
+            ("text", "TRUNCATED", "SOURCE_SERIALIZATION_ERROR")
+        ]
 
     def test_given_no_records_when_written_then_nothing(self) -> None:
         assert records_to_json([], "call_records") == ()

@@ -230,3 +230,12 @@ def test_given_empty_new_token_when_continuing_then_empty_pages_with_ever_new_to
     emu.clear_faults()
     resumed = records(wa, scrollId=seen[-1]).json()["data"] if family == "wa" else cc.get(per_page=100, search_token=seen[-1]).json()["records"]
     assert resumed  # the new tokens name the position of the first
+
+
+def test_given_odd_values_when_request_then_first_record_has_a_lone_surrogate_and_a_wide_integer(emu, wa, cc):
+    wa.login()
+    emu.set_faults([{"kind": "odd_values", "times": 2}])
+    for response, field in ((records(wa), "data"), (cc.get(), "records")):
+        assert response.status_code == 200 and b'"half an emoji: \\ud83d"' in response.content
+        first = json.loads(response.content)[field][0]
+        assert first["odd_text"] == "half an emoji: \ud83d" and first["odd_number"] == 123456789012345678901234567890

@@ -90,6 +90,15 @@ def _cdrs_request(window: tuple = _ONE_DAY_WINDOW, per_page: int = 10_000) -> Co
     return ContactCenterRequestBuilder.cdrs().with_per_page(per_page).with_window(*window)
 
 
+def _records_as_the_source_yields_them(config_builder: ConfigBuilder) -> List[Any]:
+    """The RECORD messages as the source yields them. (`read` checks what the entrypoint prints by parsing it with
+    orjson, which turns integers beyond 64 bits into floats: the test harness's doing, not the output's.)"""
+    config = config_builder.build()
+    catalog = CatalogBuilder().with_stream(CDRS_STREAM, SyncMode.full_refresh).build()
+    source = SourceEightByEightCdr(catalog=catalog, config=config, state=None)
+    return [message.record for message in source.read(logging.getLogger("airbyte"), config, catalog, None) if message.record]
+
+
 def _mock_end_of_search(
     http_mocker: HttpMocker, window: tuple = _ONE_DAY_WINDOW, page: int = 2, per_page: int = 10_000, search_token: Optional[str] = None
 ) -> None:
@@ -476,6 +485,61 @@ class StartTimeSelectionTest(TestCase):
             output = _read(_config().with_field("slice_hours", slice_hours))
 
         assert sorted(_uuids(output)) == sorted(call["uuid"] for call in calls)
+
+
+@freeze_time(_NOW)
+class UnusualValuesTest(TestCase):
+    """One unusual value never changes data or blocks the stream."""
+
+    @HttpMocker()
+    def test_given_a_text_holding_half_an_emoji_when_read_then_the_record_is_emitted_with_the_half_replaced_and_reported(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        # "\ud83d" is the first half of an emoji: JSON.stringify writes it as this escape when a text is cut between
+        # the halves. orjson refuses such a page, Python's JSON decoder reads it.
+        cut = cdr_record().with_id("cut").with_cursor(cdr_timestamp(_IN_DAY_ONE)).with_field(FieldPath("message"), "Olá \ud83d")
+        whole = cdr_record().with_id("whole").with_cursor(cdr_timestamp(_IN_DAY_ONE)).with_field(FieldPath("message"), "Olá \U0001f600")
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_record(cut).with_record(whole).build())
+        _mock_end_of_search(http_mocker)
+
+        output = _read(_one_day_config())
+
+        assert not output.errors
+        emitted = {message.record.data["uuid"]: message.record for message in output.records}
+        assert emitted["cut"].data["message"] == "Olá \ufffd"
+        assert [(change.field, change.change.value, change.reason.value) for change in emitted["cut"].meta.changes] == [
+            ("message", "TRUNCATED", "SOURCE_SERIALIZATION_ERROR")
+        ]
+        assert emitted["whole"].data["message"] == "Olá \U0001f600" and emitted["whole"].meta is None
+
+    @HttpMocker()
+    def test_given_an_integer_beyond_64_bits_when_read_then_it_is_emitted_exactly(self, http_mocker: HttpMocker) -> None:
+        wide = cdr_record().with_id("wide").with_cursor(cdr_timestamp(_IN_DAY_ONE)).with_field(
+            FieldPath("dialer_session"), 123456789012345678901234567890
+        )
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_record(wide).build())
+        _mock_end_of_search(http_mocker)
+
+        records = _records_as_the_source_yields_them(_one_day_config())
+
+        assert [record.data["dialer_session"] for record in records] == [123456789012345678901234567890]
+        assert type(records[0].data["dialer_session"]) is int
+
+    @HttpMocker()
+    def test_given_a_null_entry_in_a_page_when_read_then_it_is_skipped_with_a_warning_and_the_records_emitted(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        records = generate_cdrs(2, _IN_DAY_ONE)
+        http_mocker.get(_cdrs_request().build(), CdrPageBuilder().with_records([records[0], None, records[1]]).build())
+        _mock_end_of_search(http_mocker)
+
+        with self.assertLogs("airbyte", level="WARNING") as logs:
+            output = _read(_one_day_config(), SyncMode.incremental)
+
+        assert not output.errors
+        assert _uuids(output) == ["cdr-0", "cdr-1"]
+        assert any("The contact-center API sent a page with null entries among its records; they were skipped." in line for line in logs.output)
+        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-01T08:00:03.000000Z")
 
 
 @freeze_time(_NOW)

@@ -12,7 +12,7 @@ import sys
 
 import orjson
 
-from .config import CC_TOKEN_PLACEMENTS, WA_LAST_PAGE_MODES, EmulatorConfig
+from .config import CC_SELECT_BY, CC_TOKEN_PLACEMENTS, WA_LAST_PAGE_MODES, EmulatorConfig
 from .server import Emulator
 
 
@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="end each summary object with a comma, as the vendor's published example does")
     p.add_argument("--cc-token-placement", choices=CC_TOKEN_PLACEMENTS, default="every_page")
     p.add_argument("--cc-search-cap", type=int, default=10_000)
+    p.add_argument("--cc-select-by", choices=CC_SELECT_BY, default="end_time",
+                   help="which time start_/end_datetime select interactions by (start = timestamp - duration)")
+    p.add_argument("--cc-max-per-page", type=int, default=None, help="serve at most this many CDRs a page (default: as asked)")
     p.add_argument("--cc-time-zone", default="UTC")
     p.add_argument("--cc-end-inclusive", dest="cc_end_inclusive", action="store_true", default=True)
     p.add_argument("--cc-end-exclusive", dest="cc_end_inclusive", action="store_false")
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         wa_summary_trailing_comma=args.wa_summary_trailing_comma,
         cc_bad_key_status=args.cc_bad_key_status, cc_time_zone=args.cc_time_zone,
         cc_end_inclusive=args.cc_end_inclusive, cc_token_placement=args.cc_token_placement,
-        cc_search_cap=args.cc_search_cap,
+        cc_search_cap=args.cc_search_cap, cc_max_per_page=args.cc_max_per_page, cc_select_by=args.cc_select_by,
     )
     emulator = Emulator(config)
     if args.warm:

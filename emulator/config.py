@@ -19,6 +19,10 @@ WA_LAST_PAGE_MODES = (
     "empty_data_with_scroll_id",  # after the last data page: empty data with a fresh, real scrollId
 )
 CC_TOKEN_PLACEMENTS = ("every_page", "cap_page")
+CC_SELECT_BY = (
+    "end_time",  # start_/end_datetime select interactions by `timestamp` (when they ended)
+    "start_time",  # ... by when they started: timestamp - duration
+)
 
 
 @dataclass
@@ -74,14 +78,20 @@ class EmulatorConfig:
     cc_end_inclusive: bool = True  # end_datetime compared with <= (True) or < (False)
     cc_token_placement: str = "every_page"  # one of CC_TOKEN_PLACEMENTS
     cc_search_cap: int = 10_000
+    cc_select_by: str = "end_time"  # one of CC_SELECT_BY: which time the datetime window selects on
+    cc_max_per_page: int | None = None  # serve at most this many records a page, whatever per_page asks (silently)
 
     def __post_init__(self) -> None:
         if self.wa_last_page not in WA_LAST_PAGE_MODES:
             raise ValueError(f"wa_last_page must be one of {WA_LAST_PAGE_MODES}")
+        if self.cc_select_by not in CC_SELECT_BY:
+            raise ValueError(f"cc_select_by must be one of {CC_SELECT_BY}")
         if self.cc_token_placement not in CC_TOKEN_PLACEMENTS:
             raise ValueError(f"cc_token_placement must be one of {CC_TOKEN_PLACEMENTS}")
         if self.cc_bad_key_status not in (401, 403):
             raise ValueError("cc_bad_key_status must be 401 or 403")
         if self.cc_search_cap < 1 or self.calls_per_day < 0 or self.cc_records_per_day < 0:
             raise ValueError("cc_search_cap must be >= 1 and volumes >= 0")
+        if self.cc_max_per_page is not None and self.cc_max_per_page < 1:
+            raise ValueError("cc_max_per_page must be >= 1 (or None: serve what per_page asks)")
         self.pbx_ids = tuple(self.pbx_ids)

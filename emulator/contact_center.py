@@ -4,7 +4,9 @@ What the vendor does and how it is played here:
 
 * The user's API key travels as the ``key`` query parameter; a wrong one answers
   ``{"error": "Invalid User API Key"}`` with ``cc_bad_key_status`` (401 or 403: not published).
-* ``page``/``per_page`` (1..10000, else 422) page through one *search*. A search yields at most
+* ``page``/``per_page`` (1..10000, else 422) page through one *search*. A server may serve fewer records
+  a page than asked, without saying so: ``cc_max_per_page`` plays that (pages then hold that many, and
+  ``page`` counts pages of that size). A search yields at most
   ``cc_search_cap`` records; beyond that, pages are empty. When more records match, the answer
   carries ``search_token``: the client repeats the query with it (and ``page=1``) to continue after
   the last record of the capped search. Where the token appears is ``cc_token_placement``. Tokens are
@@ -13,8 +15,10 @@ What the vendor does and how it is played here:
 * ``total`` is an estimate (records per day times the window, with noise), never the record or
   page count, so a client cannot stop on it.
 * Dates and datetimes are read in ``cc_time_zone``; ``end_date`` includes its whole day;
-  ``end_datetime`` is compared with ``<=`` (``cc_end_inclusive``) or ``<``. Only interactions whose
-  ``timestamp`` (end time) is not after the emulator clock are listed, sorted by (timestamp, uuid).
+  ``end_datetime`` is compared with ``<=`` (``cc_end_inclusive``) or ``<``. They select on the
+  ``timestamp`` (end time), or with ``cc_select_by="start_time"`` on the start (``timestamp`` minus
+  ``duration``). Only interactions whose ``timestamp`` is not after the emulator clock are listed,
+  sorted by (timestamp, uuid).
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import threading
 from array import array
 from bisect import bisect_left
 from datetime import datetime, timedelta
+from typing import Callable
 
 import orjson
 
 from .config import EmulatorConfig
 from .data import CDR_STREAM, Dataset
 from .data.common import stable_seed
-from .data.contact_center import CdrIndex
+from .data.contact_center import MAX_DURATION_MS, CdrIndex
 from .messages import Request, Response, framed, json_response
 from .timeutil import MS_PER_DAY, Clock, local_wall_to_ms
 
@@ -51,6 +56,7 @@ class SearchTokens:
     def __init__(self) -> None:
         self._cursors: dict[str, Cursor] = {}
         self._lock = threading.Lock()
+        self._aliases = 0
 
     def issue(self, cursor: Cursor) -> str:
         token = base64.b64encode(orjson.dumps([cursor[0], f"cdr_item#{cursor[1]}"])).decode()
@@ -60,6 +66,17 @@ class SearchTokens:
 
     def get(self, token: str) -> Cursor | None:
         return self._cursors.get(token)
+
+    def alias(self, token: str) -> str | None:
+        """Another token for the position ``token`` names (None when it names none): the fault ``empty_new_token``."""
+        cursor = self.get(token)
+        if cursor is None:
+            return None
+        with self._lock:
+            self._aliases += 1
+            alias = base64.b64encode(orjson.dumps([cursor[0], f"cdr_item#{cursor[1]}", self._aliases])).decode()
+            self._cursors[alias] = cursor
+        return alias
 
     def expire_all(self) -> None:
         with self._lock:
@@ -71,12 +88,15 @@ class _Unprocessable(Exception):
 
 
 class Query:
-    """A CDR query: time window ``[lo_ms, hi_ms)`` and exact-match filters."""
+    """A CDR query: the records with a ``timestamp`` in ``[lo_ms, hi_ms)`` that match exact filters and, with
+    ``cc_select_by="start_time"``, whose start (from ``starts``, per day) lies in ``start_window``."""
 
-    def __init__(self, lo_ms: int, hi_ms: int, filters: dict[str, str]) -> None:
+    def __init__(self, lo_ms: int, hi_ms: int, filters: dict[str, str],
+                 starts: Callable[[int, CdrIndex], array] | None = None, start_window: tuple[int, int] = (0, 0)) -> None:
         self.lo_ms, self.hi_ms, self.filters = lo_ms, hi_ms, filters
+        self.starts, self.start_window = starts, start_window
 
-    def positions(self, day: CdrIndex, after: Cursor | None) -> range | array:
+    def positions(self, day_number: int, day: CdrIndex, after: Cursor | None) -> range | array:
         """Positions in ``day`` of the matching records, after the cursor if any."""
         i, j = bisect_left(day.ts, self.lo_ms), bisect_left(day.ts, self.hi_ms)
         if after is not None and after[0] >= self.lo_ms:
@@ -84,16 +104,22 @@ class Query:
             while k < len(day) and day.ts[k] == after[0] and day.uuid[k] <= after[1]:
                 k += 1
             i = max(i, k)
-        if not self.filters:
+        if not self.filters and not self.starts:
             return range(i, j)
         columns = [(getattr(day, name), value) for name, value in self.filters.items()]
-        return array("i", (p for p in range(i, j) if all(column[p] == value for column, value in columns)))
+        selected = (p for p in range(i, j) if all(column[p] == value for column, value in columns))
+        if self.starts:
+            starts, (low, high) = self.starts(day_number, day), self.start_window
+            selected = (p for p in selected if low <= starts[p] < high)
+        return array("i", selected)
 
 
 class ContactCenterAPI:
     def __init__(self, config: EmulatorConfig, dataset: Dataset, clock: Clock) -> None:
         self.config, self.dataset, self.clock = config, dataset, clock
         self.tokens = SearchTokens()
+        self._starts: dict[int, array] = {}  # per day: each record's start (timestamp - duration), when asked
+        self._starts_lock = threading.Lock()
 
     def _bad_key(self) -> Response:
         return json_response(self.config.cc_bad_key_status, {"error": "Invalid User API Key"})
@@ -110,6 +136,7 @@ class ContactCenterAPI:
         try:
             page = _integer(params, "page", 1, 1, None)
             per_page = _integer(params, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+            per_page = min(per_page, self.config.cc_max_per_page or per_page)
             query = self._query(params)
         except _Unprocessable as exc:
             return json_response(422, {"error": str(exc)})
@@ -131,7 +158,7 @@ class ContactCenterAPI:
 
     def _query(self, params: dict[str, str]) -> Query:
         zone_name = self.config.cc_time_zone
-        lows, highs = [self.dataset.lo_ms], [self.dataset.hi_ms, self.clock.now_ms() + 1]
+        lows, highs = [0], [1 << 62]  # the window asked for
         for name, pattern, fmt in (("start_date", _DATE, "%Y-%m-%d"), ("end_date", _DATE, "%Y-%m-%d"),
                                    ("start_datetime", _DATETIME, "%Y-%m-%dT%H:%M:%S"),
                                    ("end_datetime", _DATETIME, "%Y-%m-%dT%H:%M:%S")):
@@ -154,7 +181,22 @@ class ContactCenterAPI:
             else:
                 highs.append(ms)
         filters = {name: params[name] for name in ("type", "disposition", "uuid") if params.get(name)}
-        return Query(max(lows), min(highs), filters)
+        listed = (self.dataset.lo_ms, min(self.dataset.hi_ms, self.clock.now_ms() + 1))  # timestamps that exist now
+        if self.config.cc_select_by == "start_time":  # a record ends at most MAX_DURATION_MS after it starts
+            window = (max(lows), min(highs))
+            return Query(max(window[0], listed[0]), min(window[1] + MAX_DURATION_MS, listed[1]), filters,
+                         self._start_times, window)
+        return Query(max(lows + [listed[0]]), min(highs + [listed[1]]), filters)
+
+    def _start_times(self, day_number: int, day: CdrIndex) -> array:
+        """When each record of a day started: its timestamp minus its rendered ``duration`` (``hh:mm:ss``)."""
+        with self._starts_lock:
+            if day_number not in self._starts:
+                rows = orjson.loads(framed(b"[", self.dataset.select(CDR_STREAM, day_number, "", range(len(day)), 0, len(day)), b"]"))
+                durations = (sum(int(part) * unit for part, unit in zip(row["duration"].split(":"), (3_600_000, 60_000, 1000)))
+                             for row in rows)
+                self._starts[day_number] = array("q", (ts - duration for ts, duration in zip(day.ts, durations)))
+            return self._starts[day_number]
 
     def _scan(self, query: Query, after: Cursor | None, take_from: int, take_to: int, cap: int
               ) -> tuple[list[memoryview], bool, Cursor | None]:
@@ -168,7 +210,7 @@ class ContactCenterAPI:
         last = min((query.hi_ms - 1) // MS_PER_DAY, self.dataset.last_day(CDR_STREAM))
         for day_number in range(first, last + 1):
             day = self.dataset.cdr_index(day_number)
-            positions = query.positions(day, after)
+            positions = query.positions(day_number, day, after)
             n = len(positions)
             a, b = max(take_from - seen, 0), min(take_to - seen, n)
             if a < b:

@@ -8,7 +8,18 @@ request go on (to later rules and the API); the other kinds decide the answer an
 
 Kinds: ``status`` (``status``, optional ``retry_after`` seconds), ``expire_token``, ``slow``
 (``seconds``), ``reset``, ``html`` (optional ``status``, default 200), ``truncated_json``,
-``missing_data``, ``wrong_types``, ``expire_scroll``.
+``missing_data``, ``wrong_types``, ``odd_values``, ``expire_scroll``, ``repeat_token``,
+``empty_new_token``.
+
+``odd_values`` gives the first record of a page two valid but unusual JSON values: ``odd_text``, a string
+ending in an escaped lone UTF-16 surrogate (half an emoji, as JavaScript's ``JSON.stringify`` writes a
+text cut between the halves), and ``odd_number``, an integer beyond 64 bits.
+
+The two paging kinds play a server that never lets a client finish, and act only on a request that
+continues (one with a ``scrollId`` or a ``search_token``; others are counted and pass unchanged):
+``repeat_token`` answers the API's own page but gives the request's token again as the next one (the
+same scrollId again and again; the same search_token, so the same search comes back), and
+``empty_new_token`` answers an empty page with a new token for the same position, forever.
 
 Server-side paging state is immutable (a scrollId or search token always names the same position),
 so a request answered by a fault never moves a client's paging forward.
@@ -16,6 +27,7 @@ so a request answered by a fault never moves a client's paging forward.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import asdict, dataclass, fields
 from http import HTTPStatus
@@ -27,8 +39,9 @@ from .messages import Response, html_response, json_response
 
 ACTIONS = ("slow", "expire_token", "expire_scroll")  # act, then the request goes on
 ANSWERS = ("status", "reset", "html")  # answer instead of the API
-REWRITES = ("truncated_json", "missing_data", "wrong_types")  # spoil the API's own 200 answer
-KINDS = ACTIONS + ANSWERS + REWRITES
+REWRITES = ("truncated_json", "missing_data", "wrong_types", "odd_values")  # spoil the API's own 200 answer
+PAGING = ("repeat_token", "empty_new_token")  # continued requests only: a server that never lets a client finish
+KINDS = ACTIONS + ANSWERS + REWRITES + PAGING
 
 
 @dataclass
@@ -139,6 +152,33 @@ def html_fault_response(rule: FaultRule) -> Response:
                          "We are performing scheduled maintenance. Please sign in again later.")
 
 
+# ---- paging faults
+
+
+def continued_token(params: dict[str, str]) -> str | None:
+    """The scrollId or search_token a request continues with (None for a first page)."""
+    return params.get("scrollId") or params.get("search_token") or None
+
+
+def repeat_token(response: Response, token: str) -> Response:
+    """The API's answer, with ``token`` (the request's own) as the token to continue with."""
+    if response.status != 200 or not response.content_type.startswith("application/json"):
+        return response
+    payload = orjson.loads(response.body)
+    if isinstance(payload.get("meta"), dict):
+        payload["meta"]["scrollId"] = token
+    else:
+        payload["search_token"] = token
+    return Response(200, orjson.dumps(payload), response.content_type, response.headers)
+
+
+def empty_page(contact_center: bool, new_token: str) -> Response:
+    """A page with no records that continues with ``new_token``."""
+    if contact_center:
+        return json_response(200, {"records": [], "total": 0, "page": 1, "search_token": new_token})
+    return json_response(200, {"meta": {"totalRecordCount": 0, "scrollId": new_token}, "data": []})
+
+
 # ---- rewrites of the API's answer
 
 
@@ -152,11 +192,25 @@ def rewrite(kind: str, response: Response) -> Response:
     if kind == "truncated_json":
         return Response(200, response.body[: len(response.body) // 2], response.content_type, response.headers)
     payload = orjson.loads(response.body)
+    if kind == "odd_values":  # written by the standard library: orjson can write neither value
+        return Response(200, json.dumps(_with_odd_values(payload)).encode(), response.content_type, response.headers)
     if kind == "missing_data":
         payload = {k: v for k, v in payload.items() if k not in _PAYLOAD_KEYS} if isinstance(payload, dict) else {}
     else:
         payload = _wrong_types(payload)
     return Response(200, orjson.dumps(payload), response.content_type, response.headers)
+
+
+ODD_TEXT = "half an emoji: \ud83d"
+ODD_NUMBER = 123456789012345678901234567890
+
+
+def _with_odd_values(payload: Any) -> Any:
+    """The first record (if any) with ``odd_text`` and ``odd_number`` added."""
+    records = payload if isinstance(payload, list) else payload.get("data", payload.get("records"))
+    if isinstance(records, list) and records:
+        records[0] = {**records[0], "odd_text": ODD_TEXT, "odd_number": ODD_NUMBER}
+    return payload
 
 
 def _wrong_types(payload: Any) -> Any:

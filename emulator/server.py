@@ -206,7 +206,7 @@ class Emulator:
             return self._control(request)
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
-        spoil = None
+        spoil = paging = None
         for rule in self.faults.firing(request.path):
             if rule.kind == "slow":
                 time.sleep(rule.seconds)
@@ -221,11 +221,27 @@ class Emulator:
                 return fault_kinds.html_fault_response(rule)
             elif rule.kind == "reset":
                 return RESET
+            elif rule.kind in fault_kinds.PAGING:
+                if fault_kinds.continued_token(request.params):
+                    paging = rule.kind
+                    break
             else:
                 spoil = rule.kind
                 break
+        if paging:
+            return self._paging_fault(paging, request)
         response = self._route(request)
         return fault_kinds.rewrite(spoil, response) if spoil else response
+
+    def _paging_fault(self, kind: str, request: Request) -> Response:
+        token = fault_kinds.continued_token(request.params)
+        if kind == "repeat_token":
+            return fault_kinds.repeat_token(self._route(request), token)
+        if request.path == CDR_PATH:
+            new_token = self.contact_center.tokens.alias(token)
+        else:
+            new_token = self.work_analytics.scrolls.alias(token, self.config.scroll_ttl_s)
+        return fault_kinds.empty_page(request.path == CDR_PATH, new_token) if new_token else self._route(request)
 
     def _route(self, request: Request) -> Response:
         path, method = request.path, request.method

@@ -127,6 +127,11 @@ class ScrollStore:
             return None
         return item[0], item[1]
 
+    def alias(self, scroll_id: str, ttl_s: float) -> str | None:
+        """A new scrollId for the position ``scroll_id`` names (None when it names none): ``empty_new_token``."""
+        state = self.get(scroll_id)
+        return None if state is None else self.issue(state[0], state[1], ttl_s)
+
     def expire_all(self) -> None:
         with self._lock:
             self._items.clear()

@@ -7,6 +7,7 @@ paging tests cap the emulator's searches at 60 records and read pages of 25 or 5
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -31,6 +32,7 @@ CDR_PATH = "/api/v2/cdr"
 REFERENCE_STREAMS = ("contact_center_agents", "contact_center_queues", "contact_center_teams",
                      "contact_center_campaigns", "contact_center_deleted_agents", "contact_center_wrapup_codes")
 SEQUENTIAL = {"slice_hours": 12, "concurrency": 1}  # 6 slices of one page each, read one after the other
+LOOKBACK = timedelta(minutes=60)  # the default lookback window: each request window starts that much before its slice
 
 
 @pytest.fixture
@@ -72,7 +74,7 @@ def assert_failed_slice_not_passed(run: ConnectorRun, emu: Emulator, tmp_path: P
 
     failed = [entry[2]["start_datetime"] for entry in _cdr_requests(emu)[first_faulty:]]
     assert failed, "the fault never fired"
-    first_failed = min(parse_utc(start + "Z") for start in failed)
+    first_failed = min(parse_utc(start + "Z") for start in failed) + LOOKBACK  # the slice starts a lookback after its window
     state = run.last_state(STREAM)
     if state is not None:
         assert parse_utc(state["timestamp"]) <= first_failed, (state, first_failed)
@@ -84,6 +86,14 @@ def assert_failed_slice_not_passed(run: ConnectorRun, emu: Emulator, tmp_path: P
     assert_exact_records(list(union.values()), truth, STREAM)
 
 
+def assert_one_error_per_failed_slice(run: ConnectorRun, beginning: str) -> None:
+    """Every error of the run is transient and begins with `beginning`, and names a slice no other error names."""
+    errors = stream_errors(run)
+    assert errors and all(error["failure_type"] == "transient_error" and error["message"].startswith(beginning) for error in errors), errors
+    slices = [error["message"].split(" in the slice ", 1)[1].split(":", 1)[0] for error in errors]
+    assert len(set(slices)) == len(slices), slices
+
+
 def test_given_per_page_below_the_records_of_a_search_when_reading_then_pages_through_it_exactly(emu: Emulator, tmp_path: Path) -> None:
     config = _config(emu, slice_hours=24)
     config["contact_center"]["per_page"] = 50
@@ -92,6 +102,39 @@ def test_given_per_page_below_the_records_of_a_search_when_reading_then_pages_th
 
     _assert_clean_success(run, emu)
     assert all(entry[2].get("search_token") != "None" for entry in _cdr_requests(emu))
+
+
+@pytest.mark.parametrize("placement", ["every_page", "cap_page"])
+@pytest.mark.parametrize("server_page", [25, 20], ids=["cap_mid_page", "cap_at_page_boundary"])
+def test_given_a_server_serving_fewer_records_a_page_than_asked_when_reading_then_every_record_once(
+    tmp_path: Path, placement: str, server_page: int
+) -> None:
+    # Asked for 50 a page, the server serves 25 (or 20) and caps each search at 60: a day's 150 interactions take
+    # three searches, whose cap falls inside a server page (25+25+10) or at its end (20+20+20).
+    settings = dict(cc_search_cap=60, cc_max_per_page=server_page, cc_token_placement=placement)
+    with Emulator(emulator_config(**settings)) as server:
+        config = connector_config(server, ("contact_center",), slice_hours=24, concurrency=1)
+        config["contact_center"]["per_page"] = 50
+
+        run = run_connector("read", tmp_path, config, catalog_for([STREAM]))
+
+        _assert_clean_success(run, server)
+        searches = [entry for entry in _cdr_requests(server) if entry[2].get("page") == "1"]
+        assert len(searches) == 3 * 3  # three days, three searches each: no search was skipped or asked twice
+
+
+@pytest.mark.parametrize("slice_hours", [1, 24])
+def test_given_an_api_selecting_by_start_time_when_reading_then_interactions_crossing_slice_boundaries_are_kept(
+    tmp_path: Path, slice_hours: int
+) -> None:
+    # The emulator selects interactions by when they started (timestamp - duration). Its chats last up to 50 hours,
+    # so the lookback window (which the docs ask to be at least the longest interaction) is 50 h 10 min.
+    with Emulator(emulator_config(cc_select_by="start_time")) as server:
+        config = connector_config(server, ("contact_center",), slice_hours=slice_hours, lookback_window_minutes=3010, concurrency=4)
+
+        run = run_connector("read", tmp_path, config, catalog_for([STREAM]))
+
+        _assert_clean_success(run, server)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -174,6 +217,25 @@ def test_given_a_record_with_wrong_types_when_reading_then_every_other_record_on
     assert emitted <= truth and len(truth - emitted) == 1
 
 
+def test_given_half_an_emoji_and_an_integer_beyond_64_bits_on_every_page_when_reading_then_every_record_once_and_the_odd_ones_reported(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    # The first record of every page gets a string ending in an escaped lone surrogate and a 30-digit integer
+    # (`odd_values`). Before: orjson refused every page as "not JSON" and the stream failed on every sync.
+    emu.set_faults([{"kind": "odd_values", "path": CDR_PATH, "times": -1}])
+
+    run = _read(emu, tmp_path, lookback_window_minutes=0)  # windows start at their slice: each first record is its own
+
+    assert run.returncode == 0, run.errors or run.stderr[-2000:]
+    odd = [message["record"] for message in run.of_type("RECORD") if "odd_text" in message["record"]["data"]]
+    assert len(odd) == 6  # the first record of each 12-hour slice's page
+    for record in odd:
+        assert record["data"]["odd_text"] == "half an emoji: \ufffd" and record["data"]["odd_number"] == 123456789012345678901234567890
+        assert record["meta"] == {"changes": [{"field": "odd_text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]}
+    plain = [{k: v for k, v in record.items() if k not in ("odd_text", "odd_number")} for record in run.records(STREAM)]
+    assert_exact_records(plain, ground_truth(emu, STREAM), STREAM)
+
+
 def test_given_the_search_token_expires_mid_slice_when_reading_then_the_slice_restarts_and_records_are_exact(tmp_path: Path) -> None:
     # The emulator caps a search at 60 records (the API: 10,000) and pages hold 25: each day's 150 records take
     # three searches, each continued with the search_token of the one before.
@@ -195,6 +257,25 @@ def test_given_pages_without_records_that_never_end_when_reading_then_fails_tran
     run = _read(emu, tmp_path)
 
     assert_failed_slice_not_passed(run, emu, tmp_path, first_faulty=3)
+
+
+@pytest.mark.parametrize("kind", ["repeat_token", "empty_new_token"])
+def test_given_a_server_whose_continued_searches_never_end_when_reading_then_fails_transiently_naming_the_slice_and_nothing_twice(
+    tmp_path: Path, kind: str
+) -> None:
+    # Searches are capped at 60: every 12-hour slice (75 interactions) needs a continued search, which the server
+    # answers with its own search_token again (`repeat_token`) or with empty pages and ever new tokens.
+    with Emulator(emulator_config(cc_search_cap=60)) as server:
+        server.set_faults([{"kind": kind, "path": CDR_PATH, "times": -1}])
+
+        run = _read(server, tmp_path)
+
+        assert_one_error_per_failed_slice(run, "The contact-center API answered ")
+        # Per 12-hour slice at most: the first search and its empty page, then 4 continued searches (or one, its
+        # empty page and the token again). Six slices.
+        assert len(_cdr_requests(server)) <= 6 * 6
+        first_continued = next(index for index, entry in enumerate(_cdr_requests(server)) if entry[2].get("search_token"))
+        assert_failed_slice_not_passed(run, server, tmp_path, first_faulty=first_continued)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

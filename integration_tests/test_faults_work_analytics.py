@@ -34,6 +34,7 @@ from integration_tests.conftest import (
     without_nulls,
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
+from integration_tests.test_faults_contact_center import assert_one_error_per_failed_slice
 from source_8x8_cdr.components.timeutil import cursor_moment, parse_utc
 
 STREAM = "call_records"
@@ -299,3 +300,15 @@ def test_given_html_pages_that_never_end_when_reading_then_fails_transiently_wit
 
     assert_failed_slice_not_passed(run, emu, tmp_path, first_faulty=5)
     assert "not completed" in " ".join(error["message"] for error in run.errors)
+
+
+def test_given_a_scroll_id_that_never_moves_on_when_reading_then_fails_transiently_naming_the_slice_and_nothing_twice(emu: Emulator, tmp_path: Path) -> None:
+    # From the second page of every slice on, the API gives the request's scrollId back: the same page, forever.
+    emu.set_faults([{"kind": "repeat_token", "path": DATA_PATH, "times": -1}])
+
+    run = _read(emu, tmp_path, concurrency=1)
+
+    assert_one_error_per_failed_slice(run, "Work Analytics answered a page of records it had already sent in the slice ")
+    assert len(_requests(emu, DATA_PATH)) <= 3 * 3  # per daily slice: the first page, the second, the second again
+    first_continued = next(index for index, entry in enumerate(_requests(emu, DATA_PATH)) if entry[2].get("scrollId"))
+    assert_failed_slice_not_passed(run, emu, tmp_path, first_faulty=first_continued)

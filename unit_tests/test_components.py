@@ -16,7 +16,6 @@ from unittest.mock import Mock
 from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo
 
-import orjson
 import pytest
 import requests
 from airbyte_cdk.models import FailureType
@@ -24,9 +23,10 @@ from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr import secrets
-from source_8x8_cdr.components import errors, page_body
+from source_8x8_cdr.components import errors, page_body, page_json
 from source_8x8_cdr.components.errors import PageCheckingErrorHandler
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
@@ -34,6 +34,7 @@ from source_8x8_cdr.components.page_body import parsed_body
 from source_8x8_cdr.components.pagination import ScrollIdPagination, SearchTokenPagination
 from source_8x8_cdr.components.timeutil import cursor_moment, parse_utc
 from source_8x8_cdr.components.windows import wall_clock_window
+from source_8x8_cdr.components.paging_guard import PagingLoopGuard
 
 UTC = timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
@@ -122,70 +123,59 @@ def _page(count: int, search_token: Optional[str] = None, total: Optional[int] =
     return _response(body)
 
 
-def _token(page: int, search_token: Optional[str], read: int) -> dict:
-    token = {"page": page, "read": read}
+def _token(page: int, search_token: Optional[str] = None, shown: Optional[str] = None) -> dict:
+    token: dict = {"page": page}
     if search_token:
         token["search_token"] = search_token
+    if shown:
+        token["shown"] = shown
     return token
 
 
 class TestSearchTokenPagination:
-    """Small numbers: 3 records per page, a cap of 7 records per search."""
+    """Pages of 3 records asked for; the server may serve fewer."""
 
     def _next(self, response: requests.Response, last_token: Optional[dict] = None) -> Optional[dict]:
-        strategy = SearchTokenPagination(config={}, parameters={}, page_size=3, search_cap=7)
+        strategy = SearchTokenPagination(config={}, parameters={}, page_size=3)
         return strategy.next_page_token(response, 0, None, last_token)
 
-    def test_given_full_first_page_below_cap_when_next_page_then_page_two_of_same_search(self) -> None:
-        assert self._next(_page(3)) == _token(2, None, 3)
+    def test_given_full_first_page_when_next_page_then_page_two_of_same_search(self) -> None:
+        assert self._next(_page(3)) == _token(2)
 
-    def test_given_full_page_below_cap_showing_a_token_when_next_page_then_next_page_not_next_search(self) -> None:
-        assert self._next(_page(3, search_token="token-1")) == _token(2, None, 3)
+    @pytest.mark.parametrize("count", [1, 2], ids=["one", "two"])
+    def test_given_short_page_without_token_when_next_page_then_page_two_not_the_end(self, count: int) -> None:
+        assert self._next(_page(count)) == _token(2)
+
+    def test_given_page_showing_a_token_when_next_page_then_next_page_of_same_search_remembering_the_token(self) -> None:
+        assert self._next(_page(2, search_token="token-1")) == _token(2, shown="token-1")
+
+    def test_given_token_shown_earlier_when_page_without_token_then_still_remembered(self) -> None:
+        assert self._next(_page(3), _token(2, shown="token-1")) == _token(3, shown="token-1")
 
     def test_given_full_page_in_a_continued_search_when_next_page_then_keeps_that_search_token(self) -> None:
-        assert self._next(_page(3), _token(1, "token-1", 0)) == _token(2, "token-1", 3)
+        assert self._next(_page(3), _token(1, "token-1")) == _token(2, "token-1")
 
-    def test_given_page_reaching_cap_with_token_when_next_page_then_next_search_from_page_one(self) -> None:
-        assert self._next(_page(1, search_token="token-1"), _token(3, None, 6)) == _token(1, "token-1", 0)
+    def test_given_empty_page_after_a_token_was_shown_when_next_page_then_next_search_from_page_one(self) -> None:
+        assert self._next(_page(0), _token(4, shown="token-1")) == _token(1, "token-1")
 
-    def test_given_full_page_reaching_cap_with_token_when_next_page_then_next_search(self) -> None:
-        strategy = SearchTokenPagination(config={}, parameters={}, page_size=3, search_cap=6)
+    def test_given_empty_page_showing_a_token_when_next_page_then_next_search(self) -> None:
+        assert self._next(_page(0, search_token="token-2"), _token(3, "token-1")) == _token(1, "token-2")
 
-        assert strategy.next_page_token(_page(3, search_token="token-1"), 3, None, _token(2, None, 3)) == _token(1, "token-1", 0)
-
-    def test_given_page_reaching_cap_without_token_when_next_page_then_end(self) -> None:
-        assert self._next(_page(1), _token(3, None, 6)) is None
-
-    def test_given_short_page_without_token_when_next_page_then_end(self) -> None:
-        assert self._next(_page(2), _token(2, None, 3)) is None
-
-    def test_given_short_page_with_token_when_next_page_then_next_search(self) -> None:
-        assert self._next(_page(2, search_token="token-2"), _token(1, "token-1", 0)) == _token(1, "token-2", 0)
-
-    def test_given_empty_page_without_token_when_next_page_then_end(self) -> None:
+    def test_given_empty_page_and_no_token_shown_when_next_page_then_end(self) -> None:
         assert self._next(_page(0)) is None
-
-    def test_given_empty_page_with_token_when_next_page_then_next_search(self) -> None:
-        assert self._next(_page(0, search_token="token-1")) == _token(1, "token-1", 0)
+        assert self._next(_page(0), _token(3, "token-1")) is None
 
     def test_given_empty_string_token_when_next_page_then_treated_as_no_token(self) -> None:
-        assert self._next(_page(1, search_token="")) is None
+        assert self._next(_page(1, search_token="")) == _token(2)
+        assert self._next(_page(0, search_token=""), _token(2)) is None
 
     @pytest.mark.parametrize("total", [0, 1, 3, 10**6], ids=["zero", "one", "page_size", "huge"])
     def test_given_any_total_when_next_page_then_total_is_ignored(self, total: int) -> None:
-        assert self._next(_page(3, total=total)) == _token(2, None, 3)
-        assert self._next(_page(2, total=total), _token(2, None, 3)) is None
+        assert self._next(_page(3, total=total)) == _token(2)
+        assert self._next(_page(0, total=total), _token(2)) is None
 
     def test_given_body_not_json_when_next_page_then_end(self) -> None:
         assert self._next(_response("<html>oops</html>")) is None
-
-    def test_given_default_cap_and_page_of_10000_when_page_is_full_then_cap_decides(self) -> None:
-        strategy = SearchTokenPagination(config={}, parameters={}, page_size=10_000)
-        full_page_with_token = _response({"records": [{}] * 10_000, "search_token": "token-1"})
-        full_page_without_token = _response({"records": [{}] * 10_000, "search_token": None})
-
-        assert strategy.next_page_token(full_page_with_token, 10_000, None, None) == _token(1, "token-1", 0)
-        assert strategy.next_page_token(full_page_without_token, 10_000, None, None) is None
 
     def test_given_interpolated_page_size_when_get_page_size_then_config_value(self) -> None:
         strategy = SearchTokenPagination(
@@ -196,6 +186,81 @@ class TestSearchTokenPagination:
 
         assert strategy.get_page_size() == 500
         assert strategy.initial_token is None
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# PagingLoopGuard
+# ---------------------------------------------------------------------------------------------------------------------
+
+_SLICE = {"start_time": "2026-06-01T00:00:00.000000Z", "end_time": "2026-06-01T23:59:59.999000Z"}
+
+
+def _arrived(records: List[dict]) -> requests.Response:
+    """A page as the error handler leaves it: counted (and fingerprinted) before the extractor empties it."""
+    response = _response({"records": records})
+    page_body.records_in_page(response, "records")
+    return response
+
+
+class TestPagingLoopGuard:
+    def test_given_a_page_the_slice_already_had_when_paged_then_transient_failure_naming_api_and_slice(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "b"}]), True, _SLICE)
+
+        with pytest.raises(AirbyteTracedException) as failure:
+            guard.page(_arrived([{"uuid": "a"}, {"uuid": "b"}]), False, _SLICE)
+
+        assert failure.value.failure_type == FailureType.transient_error
+        assert failure.value.message.startswith(
+            "The API answered a page of records it had already sent in the slice 2026-06-01T00:00:00.000000Z to 2026-06-01T23:59:59.999000Z"
+        )
+
+    def test_given_the_same_first_page_after_a_restart_when_paged_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)
+        guard.follow("token-1", _SLICE)
+
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)  # the slice read again from its first page
+        guard.follow("token-1", _SLICE)
+
+    def test_given_pages_sharing_first_and_last_records_but_not_their_size_when_paged_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "z"}]), True, _SLICE)
+
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "m"}, {"uuid": "z"}]), False, _SLICE)
+
+    def test_given_a_token_followed_twice_when_repeats_fail_then_transient_failure(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)
+        guard.follow("token-1", _SLICE)
+
+        with pytest.raises(AirbyteTracedException, match="answered a search_token that was already followed"):
+            guard.follow("token-1", _SLICE)
+
+    def test_given_a_scroll_id_followed_twice_with_new_pages_when_repeats_allowed_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="Work Analytics", token_name="scrollId", fail_on_repeated_token=False)
+        for number, first in enumerate((True, False, False)):
+            guard.page(_arrived([{"callId": str(number)}]), first, _SLICE)
+            guard.follow("scroll", _SLICE)
+
+    def test_given_more_empty_searches_than_the_bound_when_counted_then_transient_failure(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token", max_empty_searches=2)
+        guard.page(_arrived([]), True, _SLICE)
+        guard.empty_search(_SLICE)
+        guard.empty_search(_SLICE)
+
+        with pytest.raises(AirbyteTracedException, match="answered 3 continued searches with no records and a new search_token each"):
+            guard.empty_search(_SLICE)
+
+    def test_given_two_threads_on_two_slices_when_paged_then_each_has_its_own_memory(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)
+
+        with ThreadPoolExecutor(max_workers=1) as other_thread:
+            other_thread.submit(guard.page, _arrived([{"uuid": "a"}]), True, _SLICE).result()
+            other_thread.submit(guard.page, _arrived([{"uuid": "b"}]), False, _SLICE).result()
+
+        guard.page(_arrived([{"uuid": "b"}]), False, _SLICE)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -267,6 +332,13 @@ class TestWallClockWindow:
         )
 
         assert window == (datetime(2026, 6, 1, 0, 0, 0), datetime(2026, 6, 2, 1, 0, 0))
+
+    def test_given_start_padding_when_window_then_start_pulled_back_by_padding_and_floored(self) -> None:
+        window = wall_clock_window(
+            _utc("2026-06-01T00:00:00.250Z"), _utc("2026-06-01T23:59:59.999Z"), ZoneInfo("America/Sao_Paulo"), start_padding=timedelta(minutes=60)
+        )
+
+        assert window == (datetime(2026, 5, 31, 20, 0, 0), datetime(2026, 6, 1, 21, 0, 0))
 
     def test_given_any_window_when_computed_then_naive_wall_clock_times(self) -> None:
         start, end = wall_clock_window(_utc("2026-06-01T00:00:00Z"), _utc("2026-06-01T01:00:00Z"), NEW_YORK)
@@ -475,8 +547,15 @@ class TestCursorMoment:
             ("2024-07-31T12:43:09+05:30", "2024-07-31T07:13:09+00:00"),
             ("2024-07-31T12:43:09.000Z", "2024-07-31T12:43:09+00:00"),
             ("2024-07-31T12:43:09", "2024-07-31T12:43:09+00:00"),
+            (1780272000, "2026-06-01T00:00:00+00:00"),
+            ("1780272000", "2026-06-01T00:00:00+00:00"),
+            (99999999999, "5138-11-16T09:46:39+00:00"),
+            (100000000000, "1973-03-03T09:46:40+00:00"),
         ],
-        ids=["epoch_int", "epoch_float", "epoch_digits", "epoch_digits_padded", "offset_-03:00", "offset_+05:30", "z", "naive_is_utc"],
+        ids=[
+            "epoch_int", "epoch_float", "epoch_digits", "epoch_digits_padded", "offset_-03:00", "offset_+05:30", "z", "naive_is_utc",
+            "epoch_seconds", "epoch_seconds_digits", "largest_seconds", "smallest_milliseconds",
+        ],
     )
     def test_given_readable_value_when_parsed_then_aware_utc(self, value: Any, expected: str) -> None:
         moment = cursor_moment(value)
@@ -484,7 +563,9 @@ class TestCursorMoment:
         assert moment is not None and moment.utcoffset() == timedelta(0)
         assert moment.isoformat() == expected
 
-    @pytest.mark.parametrize("value", [None, True, False, "", "yesterday", "2024-13-01T00:00:00Z", {"ms": 1}, [1]])
+    @pytest.mark.parametrize(
+        "value", [None, True, False, "", "yesterday", "2024-13-01T00:00:00Z", {"ms": 1}, [1], "99999999999999999", 99999999999999999, 1e300, float("nan")]
+    )
     def test_given_unreadable_value_when_parsed_then_none(self, value: Any) -> None:
         assert cursor_moment(value) is None
 
@@ -513,8 +594,8 @@ class TestParseUtc:
 
 class TestParsedBody:
     def test_given_a_response_read_twice_when_parsed_then_parsed_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        loads = Mock(side_effect=orjson.loads)
-        monkeypatch.setattr(page_body.orjson, "loads", loads)
+        loads = Mock(side_effect=page_json.loads)
+        monkeypatch.setattr(page_body.page_json, "loads", loads)
         response = _response({"records": [{"uuid": "a"}]})
 
         first, second = parsed_body(response), parsed_body(response)
@@ -523,8 +604,8 @@ class TestParsedBody:
         assert loads.call_count == 1
 
     def test_given_body_not_json_when_parsed_twice_then_parsed_once_and_marked_not_json(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        loads = Mock(side_effect=orjson.loads)
-        monkeypatch.setattr(page_body.orjson, "loads", loads)
+        loads = Mock(side_effect=page_json.loads)
+        monkeypatch.setattr(page_body.page_json, "loads", loads)
         response = _response("<html>Bad Gateway</html>")
 
         assert parsed_body(response) is parsed_body(response) is page_body.NOT_JSON
@@ -603,14 +684,47 @@ class TestPageCheckingErrorHandler:
             ({"records": None}, "without a `records` list"),
             ([{"uuid": "a"}], "JSON list instead of an object"),
             ({"records": [{"uuid": "a"}, "b"]}, "not objects"),
+            ({"records": [{"uuid": "a"}, None, 3]}, "not objects"),
         ],
-        ids=["html", "truncated_json", "no_records", "null_records", "list_body", "non_object_entry"],
+        ids=["html", "truncated_json", "no_records", "null_records", "list_body", "non_object_entry", "null_and_number_entries"],
     )
     def test_given_2xx_that_is_not_a_page_when_interpreted_then_restart_naming_the_problem(self, body: Any, problem: str) -> None:
         resolution = self._handler().interpret_response(_response(body))
 
         assert resolution.response_action == ResponseAction.RESET_PAGINATION
         assert problem in resolution.error_message and resolution.error_message.startswith("The API answered")
+
+    def test_given_null_entries_in_a_page_when_interpreted_then_success_and_they_are_dropped_with_a_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        response = _response({"records": [None, {"uuid": "a"}, None], "search_token": None})
+
+        assert self._handler().interpret_response(response).response_action == ResponseAction.SUCCESS
+
+        assert parsed_body(response)["records"] == [{"uuid": "a"}]
+        assert "The API sent a page with null entries among its records; they were skipped." in caplog.text
+
+    def _list_handler(self) -> PageCheckingErrorHandler:
+        status_rules = Mock(spec=ErrorHandler)
+        return PageCheckingErrorHandler(status_rules=status_rules, records_field="", api_name="The API", parameters={}, sliced=False, single_object_is_record=True)
+
+    def test_given_a_single_object_for_a_list_when_interpreted_then_success(self) -> None:
+        response = _response({"id": 5915, "name": "Dayshift"}, url="https://cc.test/api/v2/cdr/teams")
+
+        assert self._list_handler().interpret_response(response).response_action == ResponseAction.SUCCESS
+        assert list(JsonPageExtractor(parameters={}).extract_records(response)) == [{"id": 5915, "name": "Dayshift"}]
+
+    def test_given_a_stream_without_slices_when_failing_then_no_word_of_slices_or_state(self, caplog: pytest.LogCaptureFixture) -> None:
+        handler = self._list_handler()
+
+        first, second = (handler.interpret_response(_response({}, url="https://cc.test/api/v2/cdr/teams")) for _ in range(2))
+
+        assert first.response_action == ResponseAction.RESET_PAGINATION
+        assert second.error_message == (
+            "The API answered an empty JSON object instead of a list, 2 times in a row; the stream was not read, and the next sync asks for it again."
+        )
+        assert "asking for it again (restart 1 of 1)" in caplog.text
+        assert "slice" not in second.error_message + caplog.text and "state" not in second.error_message + caplog.text
 
     @pytest.mark.parametrize("status_code", [400, 401, 403, 404, 429, 500])
     def test_given_non_2xx_when_interpreted_then_status_rules_decide(self, status_code: int) -> None:

@@ -6,6 +6,7 @@ End to end (records, state counts, stream statuses through the real command) it 
 
 from __future__ import annotations
 
+import json
 import time
 
 import orjson
@@ -16,6 +17,7 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.declarative.transformations import AddFields
 from airbyte_cdk.sources.utils.record_helper import stream_data_to_airbyte_message
 
+from source_8x8_cdr.components.page_json import RecordWithChanges
 from source_8x8_cdr.fastpath.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
@@ -55,6 +57,36 @@ class TestRecordsToJson:
         assert lines == cdk_lines(records, "call_records")
         assert [orjson.loads(line)["record"]["data"] for line in lines] == records
 
+    def test_given_an_integer_beyond_64_bits_when_written_then_each_record_on_its_own_and_the_integer_exact(self, frozen_clock: None) -> None:
+        records = [RECORDS[0], {"callId": "wide", "startTimeUTC": 1722430992000, "big": 123456789012345678901234567890}]
+
+        lines = b"".join(records_to_json(records, "call_records")).split(b"\n")
+
+        assert [json.loads(line)["record"]["data"] for line in lines] == records
+        assert lines[0] == cdk_lines(records[:1], "call_records")[0]
+
+    def test_given_a_record_with_changes_when_written_then_its_message_carries_them_in_meta(self, frozen_clock: None) -> None:
+        changes = [{"field": "text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]
+        records = [RECORDS[0], RecordWithChanges({"callId": "cut", "text": "Olá \ufffd"}, changes)]
+
+        lines = b"".join(records_to_json(records, "call_records")).split(b"\n")
+
+        assert [orjson.loads(line)["record"].get("meta") for line in lines] == [None, {"changes": changes}]
+        assert orjson.loads(lines[1])["record"]["data"] == {"callId": "cut", "text": "Olá \ufffd"}
+
+    def test_given_such_records_when_read_through_record_messages_then_exact_and_with_their_changes(self, frozen_clock: None) -> None:
+        changes = [{"field": "text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]
+        records = [{"callId": "wide", "big": 2**70}, RecordWithChanges({"callId": "cut", "text": "\ufffd"}, changes)]
+        page = RecordPage(records, records[-1], "call_records", stream_slice=None)
+
+        messages = list(record_messages(RecordPageMessage(type=Type.RECORD, page=page)))
+
+        assert [m.record.data for m in messages] == records and type(messages[0].record.data["big"]) is int
+        assert messages[0].record.meta is None
+        assert [(c.field, c.change.value, c.reason.value) for c in messages[1].record.meta.changes] == [
+            ("text", "TRUNCATED", "SOURCE_SERIALIZATION_ERROR")
+        ]
+
     def test_given_no_records_when_written_then_nothing(self) -> None:
         assert records_to_json([], "call_records") == ()
 
@@ -73,9 +105,13 @@ class TestWhichStreamsReadByPage:
     def source(self) -> SourceEightByEightCdr:
         return SourceEightByEightCdr(config=ConfigBuilder().with_work_analytics().with_contact_center().build())
 
-    def test_given_the_manifest_when_streams_are_built_then_every_stream_reads_by_page(self, source: SourceEightByEightCdr) -> None:
-        streams = source.streams(source._config)
-        assert streams and all(type(s._stream_partition_generator._partition_factory).__name__ == "PagedPartitionFactory" for s in streams)
+    def test_given_the_manifest_when_streams_are_built_then_every_stream_but_the_summaries_reads_by_page(self, source: SourceEightByEightCdr) -> None:
+        """The PBX directory's records sit in a HAL page (`PbxListExtractor`) and the daily summaries add fields to
+        each record (a transformation): small streams, read on the CDK's record path."""
+        factories = {s.name: type(s._stream_partition_generator._partition_factory).__name__ for s in source.streams(source._config)}
+        per_record = {name for name, factory in factories.items() if factory != "PagedPartitionFactory"}
+        assert per_record == {name for name in factories if name.startswith("work_analytics_")}
+        assert {"call_records", "call_legs", "contact_center_cdrs", "contact_center_teams"} <= set(factories) - per_record
 
     def test_given_a_stream_with_a_transformation_when_checked_then_it_keeps_the_cdks_record_path(self, source: SourceEightByEightCdr) -> None:
         stream = next(s for s in super(SourceEightByEightCdr, source).streams(source._config) if s.name == "call_records")

@@ -49,6 +49,8 @@ HANDLED = {"answered", "answered_by_VM", "machine_answered", "archived", "active
            "not_delivered", "voicemail_left"}
 UNKNOWN_DISPOSITION = "voicemail_left"  # not in the published list
 OFFSET_MINUTES = (-180, 330, 0, -300, 60, 120, -420, 540, 345)  # UTC offsets the timestamps are shown in
+MAX_DIGITAL_SECONDS = 180_000  # a chat or social conversation lasts 60 s plus up to this long
+MAX_DURATION_MS = (60 + MAX_DIGITAL_SECONDS) * 1000  # no interaction lasts longer (voice: at most 1,810 s)
 
 
 @dataclass
@@ -171,7 +173,7 @@ def render_cdr(seed: int, ts: int, uid: str, kind: str, disposition: str, ref: R
     if kind in DIGITAL:
         record.update({
             "from": d.pick(pools.SOCIAL_HANDLES), "disposition": disposition,
-            "duration": hms(60 + d.below(180_000)), "to": "Acme Support",
+            "duration": hms(60 + d.below(MAX_DIGITAL_SECONDS)), "to": "Acme Support",
         })
     elif kind in VOICE_IN or kind in VOICE_OUT:
         seconds = 10 + d.below(1_800) if answered else d.below(60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -91,6 +92,21 @@ def test_given_small_cap_and_uneven_pages_when_reading_then_short_page_carries_t
     assert has_token == ([True, True, True] if placement == "every_page" else [False, False, True])
 
 
+def test_given_a_server_page_size_below_per_page_when_reading_then_pages_of_that_size_without_a_word(emu, cc):
+    emu.config.cc_max_per_page = 7
+    truth = emu.ground_truth("contact_center_cdrs")
+    pages = [cc.get(per_page=10, page=page).json() for page in (1, 2)]
+    assert [page["records"] for page in pages] == [truth[:7], truth[7:14]]
+    assert all(page["search_token"] is None and page["page"] == number for number, page in enumerate(pages, 1))
+
+
+def test_given_a_server_page_size_below_per_page_and_a_small_cap_when_reading_then_the_cap_cuts_a_page(emu, cc):
+    emu.config.cc_max_per_page, emu.config.cc_search_cap, emu.config.cc_token_placement = 7, 25, "cap_page"
+    pages = [cc.get(per_page=10, page=page).json() for page in (1, 2, 3, 4, 5)]
+    assert [len(page["records"]) for page in pages] == [7, 7, 7, 4, 0]
+    assert [page["search_token"] is not None for page in pages] == [False, False, False, True, False]
+
+
 def test_given_pages_past_the_cap_when_reading_then_empty(emu, cc):
     emu.config.cc_search_cap = 25
     assert [len(cc.get(per_page=10, page=page).json()["records"]) for page in (3, 4, 9)] == [5, 0, 0]
@@ -119,6 +135,23 @@ def test_given_end_datetime_at_a_record_when_inclusive_then_included(emu, cc, in
     records, _ = cc.read_all(start_datetime="2024-03-09T12:00:00", end_datetime="2024-03-10T00:00:00")
     midnight = emu.ground_truth("contact_center_cdrs", "2024-03-10T00:00:00Z", "2024-03-10T00:00:00.001Z")
     assert len(midnight) == 1 and (midnight[0] in records) is inclusive
+
+
+def _started_ms(record: dict) -> int:
+    hours, minutes, seconds = (int(part) for part in record["duration"].split(":"))
+    ended = datetime.fromisoformat(record["timestamp"]).timestamp() * 1000
+    return round(ended) - ((hours * 60 + minutes) * 60 + seconds) * 1000
+
+
+def test_given_select_by_start_time_when_reading_a_window_then_records_that_started_in_it(emu, cc):
+    emu.config.cc_select_by, emu.config.cc_end_inclusive = "start_time", False
+    low, high = datetime(2024, 3, 10, 9, tzinfo=timezone.utc), datetime(2024, 3, 10, 10, tzinfo=timezone.utc)
+    records, _ = cc.read_all(start_datetime="2024-03-10T09:00:00", end_datetime="2024-03-10T10:00:00")
+    everything = emu.ground_truth("contact_center_cdrs")
+    expected = [record for record in everything if low.timestamp() * 1000 <= _started_ms(record) < high.timestamp() * 1000]
+    assert records == expected  # still in timestamp order
+    assert any(datetime.fromisoformat(record["timestamp"]) >= high for record in records)  # ended after the window
+    assert any(record["duration"] != "00:00:00" for record in records)
 
 
 def test_given_sao_paulo_zone_when_reading_a_date_then_day_starts_at_03_utc(emu, cc):

@@ -189,3 +189,53 @@ def test_given_latency_when_concurrent_requests_then_they_overlap(make_emu):
         thread.join()
     elapsed = time.monotonic() - started
     assert statuses == [200] * 6 and 0.3 <= elapsed < 1.2
+
+
+def test_given_repeat_token_when_continuing_a_scroll_then_the_same_page_and_scroll_id_again(emu, wa):
+    wa.login()
+    emu.set_faults([{"kind": "repeat_token", "path": RECORDS, "times": -1}])
+    first = records(wa).json()
+    scroll_id = first["meta"]["scrollId"]
+    second, third = (records(wa, scrollId=scroll_id).json() for _ in range(2))
+    assert second == third and second["meta"]["scrollId"] == scroll_id
+    assert second["data"] and second["data"] != first["data"]
+
+
+def test_given_repeat_token_when_continuing_a_cdr_search_then_its_records_with_the_request_token(emu, cc):
+    emu.config.cc_search_cap = 100
+    token = cc.get(per_page=100).json()["search_token"]
+    emu.set_faults([{"kind": "repeat_token", "times": -1}])
+    assert cc.get(per_page=100).json()["search_token"] == token  # a first page: untouched
+    continued = cc.get(per_page=100, search_token=token).json()
+    assert continued["search_token"] == token
+    assert continued["records"] == emu.ground_truth("contact_center_cdrs")[100:200]
+
+
+@pytest.mark.parametrize("family", ["wa", "cc"])
+def test_given_empty_new_token_when_continuing_then_empty_pages_with_ever_new_tokens_that_are_accepted(emu, wa, cc, family):
+    wa.login()
+    emu.config.cc_search_cap = 100
+    token = records(wa).json()["meta"]["scrollId"] if family == "wa" else cc.get(per_page=100).json()["search_token"]
+    emu.set_faults([{"kind": "empty_new_token", "times": -1}])
+    seen = [token]
+    for _ in range(3):
+        if family == "wa":
+            page = records(wa, scrollId=seen[-1])
+            rows, next_token = page.json()["data"], page.json()["meta"]["scrollId"]
+        else:
+            page = cc.get(per_page=100, search_token=seen[-1])
+            rows, next_token = page.json()["records"], page.json()["search_token"]
+        assert page.status_code == 200 and rows == [] and next_token not in seen
+        seen.append(next_token)
+    emu.clear_faults()
+    resumed = records(wa, scrollId=seen[-1]).json()["data"] if family == "wa" else cc.get(per_page=100, search_token=seen[-1]).json()["records"]
+    assert resumed  # the new tokens name the position of the first
+
+
+def test_given_odd_values_when_request_then_first_record_has_a_lone_surrogate_and_a_wide_integer(emu, wa, cc):
+    wa.login()
+    emu.set_faults([{"kind": "odd_values", "times": 2}])
+    for response, field in ((records(wa), "data"), (cc.get(), "records")):
+        assert response.status_code == 200 and b'"half an emoji: \\ud83d"' in response.content
+        first = json.loads(response.content)[field][0]
+        assert first["odd_text"] == "half an emoji: \ud83d" and first["odd_number"] == 123456789012345678901234567890

@@ -14,7 +14,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
-from source_8x8_cdr.components.page_body import describe_malformed_page, parsed_body, records_in_page
+from source_8x8_cdr.components.page_body import describe_malformed_page, parsed_body, records_in_page, skip_null_entries
 
 logger = logging.getLogger("airbyte")
 
@@ -45,7 +45,10 @@ class PageCheckingErrorHandler(ErrorHandler):
     scroll ids and search tokens (mapped to `RESET_PAGINATION` by the manifest rules) restart the same way.
     The CDK reads a slice at most twice, so a second restart of the same slice (recognised by its request
     window, per thread) fails the stream with a transient error (`max_restarts` is 1); the state never moves
-    past the slice, so the next sync reads it again. Everything else is decided by `status_rules`.
+    past the slice, so the next sync reads it again. Everything else is decided by `status_rules`. A stream
+    read whole, without slices or state (`sliced: false`: the reference lists), is asked again and fails in
+    words of its own. With `single_object_is_record` (the reference lists), a body that is one object instead
+    of a list is read as one record.
     """
 
     status_rules: ErrorHandler
@@ -54,6 +57,8 @@ class PageCheckingErrorHandler(ErrorHandler):
     parameters: InitVar[Mapping[str, Any]]
     max_restarts: int = 1
     restart_pause_seconds: float = 1.0
+    sliced: bool = True
+    single_object_is_record: bool = False
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._restarts = threading.local()
@@ -72,9 +77,11 @@ class PageCheckingErrorHandler(ErrorHandler):
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
-            problem = describe_malformed_page(parsed_body(response_or_exception), self.records_field)
+            body = parsed_body(response_or_exception)
+            problem = describe_malformed_page(body, self.records_field, self.single_object_is_record)
             if problem is None:
                 records_in_page(response_or_exception, self.records_field)  # counted before a reader drops the records
+                skip_null_entries(body, self.records_field, self.api_name)
                 return ErrorResolution(response_action=ResponseAction.SUCCESS)
             return self._restart_or_fail(response_or_exception, f"{self.api_name} answered {problem}")
         resolution = self.status_rules.interpret_response(response_or_exception)
@@ -88,11 +95,12 @@ class PageCheckingErrorHandler(ErrorHandler):
         self._restarts.window, self._restarts.count = window, count
         if count > self.max_restarts:
             self._restarts.window, self._restarts.count = None, 0
-            return ErrorResolution(
-                response_action=ResponseAction.FAIL,
-                failure_type=FailureType.transient_error,
-                error_message=f"{reason}, {count} times while reading one slice; the slice was not completed and the state was not advanced past it.",
-            )
-        logger.warning(f"{reason}; reading the slice again from its first page (restart {count} of {self.max_restarts}).")
+            if self.sliced:
+                outcome = f"{count} times while reading one slice; the slice was not completed and the state was not advanced past it."
+            else:
+                outcome = f"{count} times in a row; the stream was not read, and the next sync asks for it again."
+            return ErrorResolution(response_action=ResponseAction.FAIL, failure_type=FailureType.transient_error, error_message=f"{reason}, {outcome}")
+        again = "reading the slice again from its first page" if self.sliced else "asking for it again"
+        logger.warning(f"{reason}; {again} (restart {count} of {self.max_restarts}).")
         time.sleep(self.restart_pause_seconds * count)
         return ErrorResolution(response_action=ResponseAction.RESET_PAGINATION, error_message=reason)

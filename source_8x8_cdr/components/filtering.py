@@ -12,7 +12,7 @@ from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilte
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_8x8_cdr.components.interpolation import interpolate
-from source_8x8_cdr.components.timeutil import EPOCH, cursor_epoch_ms, epoch_ms, parse_utc
+from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, parse_utc
 
 logger = logging.getLogger("airbyte")
 
@@ -89,7 +89,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 if not low <= value <= high:
                     continue
                 moment_ms = None
-            elif type(value) is int:  # Work Analytics: epoch milliseconds, compared as they are
+            elif type(value) is int and SECONDS_BELOW <= value <= LAST_MS:  # Work Analytics: epoch ms, compared as they are
                 moment_ms = value
                 if not start <= moment_ms <= end:
                     continue

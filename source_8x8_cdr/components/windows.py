@@ -18,8 +18,11 @@ from source_8x8_cdr.components.interpolation import interpolate
 from source_8x8_cdr.components.timeutil import parse_utc
 
 
-def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo, end_padding: timedelta = timedelta(0)) -> tuple[datetime, datetime]:
-    """Naive wall-clock times in `zone` whose window surely covers [start, end] whatever the API does.
+def wall_clock_window(
+    start: datetime, end: datetime, zone: ZoneInfo, end_padding: timedelta = timedelta(0), start_padding: timedelta = timedelta(0)
+) -> tuple[datetime, datetime]:
+    """Naive wall-clock times in `zone` whose window surely covers [start - start_padding, end + end_padding]
+    whatever the API does.
 
     The APIs take second-precision wall-clock times and do not publish whether the end is inclusive;
     records carry milliseconds. So the start is floored and the end is pushed to the next whole second
@@ -36,7 +39,7 @@ def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo, end_paddin
             wall = (moment + widen * abs(later - earlier)).astimezone(zone).replace(tzinfo=None)
         return wall.replace(microsecond=0)
 
-    return to_wall(start, -1), to_wall(end + end_padding + timedelta(seconds=1), +1)
+    return to_wall(start - start_padding, -1), to_wall(end + end_padding + timedelta(seconds=1), +1)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class WallClockWindowRequester(HttpRequester):
         time_format: e.g. `"%Y-%m-%d %H:%M:%S"`
         time_zone: an IANA name, may be interpolated, e.g. `"{{ config['contact_center'].get('time_zone', 'UTC') }}"`
         end_padding_minutes: how much further than the slice end to ask, may be interpolated (default 0)
+        start_padding_minutes: how much earlier than the slice start to ask, may be interpolated (default 0)
         read_timeout_in_seconds: as in `HttpRequester`, but may be interpolated from the config
     """
 
@@ -63,6 +67,7 @@ class WallClockWindowRequester(HttpRequester):
     time_format: str = "%Y-%m-%dT%H:%M:%S"
     time_zone: Union[InterpolatedString, str] = "UTC"
     end_padding_minutes: Union[int, str] = 0
+    start_padding_minutes: Union[int, str] = 0
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         if self.request_options_provider is None:
@@ -71,6 +76,7 @@ class WallClockWindowRequester(HttpRequester):
             )
         self._zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
         self._end_padding = timedelta(minutes=int(interpolate(self.end_padding_minutes, self.config, parameters) or 0))
+        self._start_padding = timedelta(minutes=int(interpolate(self.start_padding_minutes, self.config, parameters) or 0))
         if self.read_timeout_in_seconds is not None:  # may come from the config, as a string to interpolate
             self.read_timeout_in_seconds = float(interpolate(self.read_timeout_in_seconds, self.config, parameters))
         super().__post_init__(parameters)
@@ -87,7 +93,7 @@ class WallClockWindowRequester(HttpRequester):
         )
         if stream_slice and "start_time" in stream_slice and "end_time" in stream_slice:
             start, end = wall_clock_window(
-                parse_utc(stream_slice["start_time"]), parse_utc(stream_slice["end_time"]), self._zone, self._end_padding
+                parse_utc(stream_slice["start_time"]), parse_utc(stream_slice["end_time"]), self._zone, self._end_padding, self._start_padding
             )
             params[self.start_parameter] = start.strftime(self.time_format)
             params[self.end_parameter] = end.strftime(self.time_format)

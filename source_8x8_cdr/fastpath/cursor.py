@@ -30,7 +30,10 @@ class UtcDatetimeParser(DatetimeParser):
         moment = cursor_moment(date)
         if moment is not None:
             return moment
-        return super().parse(date, format).astimezone(timezone.utc)
+        try:
+            return super().parse(date, format).astimezone(timezone.utc)
+        except OverflowError:  # past the year 9999: unreadable, as the cursor expects (it then keeps the record)
+            raise ValueError(f"{date!r} is beyond the dates a cursor can hold") from None
 
     def format(self, dt: datetime, format: str) -> str:
         if format.endswith("%z") and dt.utcoffset() == timedelta(0):

@@ -38,6 +38,7 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Unio
 import orjson
 import requests
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, AirbyteStreamStatus, Type
+from airbyte_cdk.models.airbyte_protocol import AirbyteRecordMessageMeta, AirbyteRecordMessageMetaChange, Change, Reason
 from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import ConcurrentReadProcessor
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.declarative.extractors.record_selector import RecordSelector
@@ -52,6 +53,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
+from source_8x8_cdr.components import page_json
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import page_records
@@ -223,10 +225,16 @@ def _page_messages(concurrent_source: ConcurrentSource, page: RecordPage, proces
 def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
     """The page as the RECORD messages the CDK would have emitted one by one."""
     for line in b"".join(message.page.lines).split(b"\n"):
-        record = orjson.loads(line)["record"]
+        record = page_json.loads(line)[0]["record"]  # integers beyond 64 bits stay exact
+        changes = record.get("meta", {}).get("changes")
+        meta = None
+        if changes:
+            meta = AirbyteRecordMessageMeta(
+                changes=[AirbyteRecordMessageMetaChange(field=each["field"], change=Change(each["change"]), reason=Reason(each["reason"])) for each in changes]
+            )
         yield AirbyteMessage(
             type=Type.RECORD,
-            record=AirbyteRecordMessage(stream=record["stream"], data=record["data"], emitted_at=record["emitted_at"]),
+            record=AirbyteRecordMessage(stream=record["stream"], data=record["data"], emitted_at=record["emitted_at"], meta=meta),
         )
 
 
@@ -241,21 +249,24 @@ def records_to_json(records: List[Mapping[str, Any]], stream: str) -> JsonLines:
     JSON array of its records with a marker string between them, and each `,<marker>,` is then replaced by the
     end of one message and the start of the next. The marker holds NUL characters, which JSON escapes
     (`"\\u0000page\\u0000"`): within a record that text can only appear as an element of a list holding that
-    very string, in which case the count differs and each record is written on its own.
+    very string, in which case the count differs and each record is written on its own. So is a page with a
+    record orjson cannot write as it is: one with `meta.changes` or an integer beyond 64 bits (`page_json`).
     """
     if not records:
         return ()
     emitted_at = time.time_ns() // 1_000_000
     items = list(chain.from_iterable(zip(records, repeat(_MARKER))))
     items.pop()  # no marker after the last record
-    body = orjson.dumps(items)
+    try:
+        body = orjson.dumps(items, default=page_json.refuse_all, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+    except TypeError:
+        body = b""
     del items
-    if body.count(_MARKER_JSON) == len(records) - 1:
+    if body and body.count(_MARKER_JSON) == len(records) - 1:
         start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
         end = b',"emitted_at":%d}}' % emitted_at
         return (start, memoryview(body.replace(_MARKER_JSON, end + b"\n" + start))[1:-1], end)
-    one_by_one = (orjson.dumps({"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}}) for record in records)
-    return (b"\n".join(one_by_one),)
+    return (b"\n".join(page_json.record_message_json(record, stream, emitted_at) for record in records),)
 
 
 _MARKER = "\x00page\x00"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from urllib.parse import parse_qs, urlsplit
 
 from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
 from airbyte_cdk.test.mock_http.response_builder import (
@@ -159,6 +160,26 @@ class CdrPageBuilder:
 
 def empty_cdr_page() -> HttpResponse:
     return CdrPageBuilder().with_total(0).build()
+
+
+class CdrApiSelectingByStartTime:
+    """The CDR endpoint played in memory for `requests_mock`, selecting interactions by when they *started*
+    (`timestamp` minus `duration`, read in UTC, both bounds inclusive) rather than when they ended: which of
+    the two `start_datetime`/`end_datetime` select on is not published. One page per window; later pages empty."""
+
+    def __init__(self, records: List[Dict[str, Any]]) -> None:
+        self._records = records
+
+    def answer(self, request: Any, context: Any) -> Dict[str, Any]:
+        query = {name: values[0] for name, values in parse_qs(urlsplit(request.url).query).items()}
+        low, high = (datetime.fromisoformat(query[name]).replace(tzinfo=timezone.utc) for name in ("start_datetime", "end_datetime"))
+        selected = [record for record in self._records if low <= _started(record) <= high] if query.get("page") == "1" else []
+        return {"records": selected, "total": len(selected), "page": int(query["page"]), "search_token": None}
+
+
+def _started(record: Mapping[str, Any]) -> datetime:
+    hours, minutes, seconds = (int(part) for part in record["duration"].split(":"))
+    return datetime.fromisoformat(record["timestamp"]) - timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

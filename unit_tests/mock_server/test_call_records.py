@@ -8,6 +8,7 @@ and the response filters.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import List, Optional
 from unittest import TestCase
@@ -568,3 +569,99 @@ class ErrorTest(TestCase):
         output = _read(work_analytics_config(), expecting_exception=True)
 
         assert stream_error(output, CALL_RECORDS).failure_type == FailureType.transient_error
+
+
+@freeze_time(_NOW)
+class RepeatingServerTest(TestCase):
+    """A server that repeats itself instead of paging on (`PagingLoopGuard`)."""
+
+    @HttpMocker()
+    def test_given_the_same_scroll_id_answering_the_same_page_again_when_read_then_transient_error_and_no_loop(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        _logged_in(http_mocker)
+        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("stuck").build())
+        http_mocker.get(
+            _request().with_scroll_id("stuck").build(),
+            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("stuck").build(),
+        )
+
+        output = _read(work_analytics_config(), SyncMode.incremental, _state("2026-06-01T01:00:00.000000Z"), expecting_exception=True)
+
+        error = stream_error(output, CALL_RECORDS)
+        assert error.failure_type == FailureType.transient_error
+        assert error.message.startswith("Work Analytics answered a page of records it had already sent in the slice 2026-06-01T00:00:00.000000Z")
+        assert "(the scrollId did not move on)" in error.message and "state was not advanced" in error.message
+        assert _call_ids(output) == ["c1", "c2"]
+        assert all(state == {"startTimeUTC": "2026-06-01T01:00:00.000000Z"} for state in emitted_states(output))
+
+    @HttpMocker()
+    def test_given_the_same_scroll_id_on_every_page_while_the_pages_move_on_when_read_then_every_call(self, http_mocker: HttpMocker) -> None:
+        # An Elasticsearch-style scroll may keep one id for all its pages: only a repeated page is a loop.
+        _logged_in(http_mocker)
+        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("scroll").build())
+        http_mocker.get(
+            _request().with_scroll_id("scroll").build(),
+            [
+                WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("scroll").build(),
+                WorkAnalyticsPage.of([a_call_record("c3", _A_CALL_MS + 2)]).with_scroll_id("scroll").build(),
+                WorkAnalyticsPage.empty().build(),
+            ],
+        )
+
+        output = _read(work_analytics_config())
+
+        assert _call_ids(output) == ["c1", "c2", "c3"]
+        assert not output.errors
+
+
+@freeze_time(_NOW)
+class UnusualValuesTest(TestCase):
+    """One unusual value never changes data or blocks the stream."""
+
+    @HttpMocker()
+    def test_given_start_times_past_the_year_9999_when_read_then_the_calls_are_kept_and_logged(self, http_mocker: HttpMocker) -> None:
+        _logged_in(http_mocker)
+        http_mocker.get(
+            _request().build(),
+            WorkAnalyticsPage.of(
+                [a_call_record("c1", _A_CALL_MS), a_call_record("far-text", "99999999999999999"), a_call_record("far-number", 99999999999999999)]
+            ).last().build(),
+        )
+
+        with self.assertLogs("airbyte", level="WARNING") as logs:
+            output = _read(work_analytics_config(), SyncMode.incremental)
+
+        assert not output.errors
+        assert _call_ids(output) == ["c1", "far-text", "far-number"]
+        for call_id in ("far-text", "far-number"):
+            assert any(f"Record callId='{call_id}' has an unreadable startTimeUTC" in line for line in logs.output), logs.output
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T10:00:00.000000Z"}
+
+    @HttpMocker()
+    def test_given_start_times_in_epoch_seconds_when_read_then_read_as_seconds(self, http_mocker: HttpMocker) -> None:
+        # 1780308000 is 2026-06-01T10:00:00Z in seconds (as milliseconds: 1970-01-21, which no slice owns).
+        _logged_in(http_mocker)
+        http_mocker.get(
+            _request().build(),
+            WorkAnalyticsPage.of([a_call_record("seconds", _A_CALL_MS // 1000), a_call_record("seconds-text", str(_A_CALL_MS // 1000 + 1))]).last().build(),
+        )
+
+        output = _read(work_analytics_config(), SyncMode.incremental)
+
+        assert _call_ids(output) == ["seconds", "seconds-text"]
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T10:00:01.000000Z"}
+
+    @HttpMocker()
+    def test_given_a_null_entry_in_a_page_when_read_then_it_is_skipped_with_a_warning(self, http_mocker: HttpMocker) -> None:
+        _logged_in(http_mocker)
+        page = WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).last().body()
+        page["data"].append(None)
+        http_mocker.get(_request().build(), HttpResponse(json.dumps(page), 200))
+
+        with self.assertLogs("airbyte", level="WARNING") as logs:
+            output = _read(work_analytics_config())
+
+        assert not output.errors
+        assert _call_ids(output) == ["c1"]
+        assert any("Work Analytics sent a page with null entries among its records; they were skipped." in line for line in logs.output)

@@ -7,6 +7,7 @@ only, primary key `id` (`code` for wrap-up codes), and `contact_center_status_ru
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any, List
 from unittest import TestCase
@@ -15,7 +16,7 @@ from unittest.mock import patch
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
-from airbyte_cdk.test.mock_http import HttpMocker
+from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
@@ -93,6 +94,16 @@ class FullRefreshTest(TestCase):
                 assert [message.record.data for message in output.records] == reference_list_template(stream_name)
                 assert {message.record.stream for message in output.records} == {stream_name}
                 http_mocker.assert_number_of_calls(request, 1)
+
+    @HttpMocker()
+    def test_given_a_single_object_instead_of_a_list_when_read_then_it_is_one_record(self, http_mocker: HttpMocker) -> None:
+        team = reference_list_template("contact_center_teams")[0]
+        http_mocker.get(_request("contact_center_teams"), HttpResponse(json.dumps(team), 200))
+
+        output = _read("contact_center_teams")
+
+        assert [message.record.data for message in output.records] == [team]
+        assert not output.errors
 
     @HttpMocker()
     def test_given_empty_list_when_read_then_no_records_and_no_error(self, http_mocker: HttpMocker) -> None:
@@ -191,6 +202,22 @@ class ErrorTest(TestCase):
         output = _read(_AGENTS, expecting_exception=True)
 
         assert output.errors
+
+    @HttpMocker()
+    def test_given_an_empty_object_twice_when_read_then_transient_error_that_speaks_of_the_stream_not_of_slices_or_state(
+        self, http_mocker: HttpMocker
+    ) -> None:
+        http_mocker.get(_request(), HttpResponse("{}", 200))
+
+        output = _read(_AGENTS, expecting_exception=True)
+
+        error = _stream_error(output)
+        assert error.failure_type == FailureType.transient_error
+        assert error.message == (
+            "The contact-center API answered an empty JSON object instead of a list, 2 times in a row; the stream was not read, "
+            "and the next sync asks for it again."
+        )
+        assert output.records == []
 
 
 def _assert_config_error(output: EntrypointOutput, field: str) -> None:

@@ -7,7 +7,9 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
 
 * `PagedPartition` reads a slice with the stream's own retriever (requests, retries, paginator, restarts:
   all as the manifest declares them) and turns each answer into one `RecordPage`: the records the
-  stream's `ExactlyOnceSliceFilter` keeps, in the API's order.
+  stream's `ExactlyOnceSliceFilter` keeps, in the API's order, their values converted to the schema's
+  types by the stream's `TypedValues` a page at a time (`conversion.py`), before the filter as the manifest
+  declares (`transform_before_filtering`).
 * The page goes through the CDK's queue as one item. The stream's cursor observes it as its latest record
   (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
 * On the main thread, `PageAwareConcurrentSource` does for a page what the CDK does for a record (the
@@ -22,8 +24,8 @@ memory follows that limit, not the records read nor the requests in flight, howe
 (`memory.py`). A slice's keys (`ExactlyOnceSliceFilter`) are dropped once the slice is read.
 
 Why not the manifest: the record pipeline between a retriever and stdout is the CDK's concurrent source, not a
-declarative component. `source.py` applies this to every stream whose selector has no transformation or
-normalization (`can_read_by_page`). It relies on these CDK internals, pinned by `airbyte-cdk<8` and exercised
+declarative component. `source.py` applies this to every stream whose selector has no transformation but
+`TypedValues` and no normalization (`can_read_by_page`). It relies on these CDK internals, pinned by `airbyte-cdk<8` and exercised
 by `unit_tests/test_pages.py` and the integration tests: `SimpleRetriever._read_pages`, a stream's
 `_stream_partition_generator._partition_factory`, and the read processor's `_record_counter` and
 `_stream_name_to_instance`.
@@ -31,6 +33,7 @@ by `unit_tests/test_pages.py` and the integration tests: `SimpleRetriever._read_
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -39,6 +42,7 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Unio
 import orjson
 import requests
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, AirbyteStreamStatus, Type
+from airbyte_cdk.models.airbyte_protocol import AirbyteRecordMessageMeta, AirbyteRecordMessageMetaChange, Change, Reason
 from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import ConcurrentReadProcessor
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.declarative.extractors.record_selector import RecordSelector
@@ -53,6 +57,8 @@ from airbyte_cdk.sources.utils.transform import TransformConfig, TypeTransformer
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_as_airbyte_message
 
 from source_8x8_cdr.components import ExactlyOnceSliceFilter
+from source_8x8_cdr.conversion import Change as ChangeJson
+from source_8x8_cdr.conversion import StreamTypes, TypedValues, take_changes
 from source_8x8_cdr.memory import PAGES_IN_MEMORY
 
 
@@ -65,10 +71,17 @@ class RecordPage(Record):
     greatest cursor value it has seen.
     """
 
-    def __init__(self, records: List[Mapping[str, Any]], latest: Mapping[str, Any], stream_name: str, stream_slice: StreamSlice) -> None:
+    def __init__(
+        self,
+        records: List[Mapping[str, Any]],
+        latest: Mapping[str, Any],
+        stream_name: str,
+        stream_slice: StreamSlice,
+        changes: Optional[Mapping[int, List[ChangeJson]]] = None,
+    ) -> None:
         super().__init__(data=latest, stream_name=stream_name, associated_slice=stream_slice)
         self.count = len(records)
-        self.lines: JsonLines = records_to_json(records, stream_name)
+        self.lines: JsonLines = records_to_json(records, stream_name, changes)
         self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
 
     def passed_on(self) -> None:
@@ -95,6 +108,7 @@ class PagedPartition(DeclarativePartition):
         selector = self._retriever.record_selector
         self._extractor = selector.extractor
         self._filter = selector.record_filter
+        self._types = stream_types(selector)
 
     def read(self) -> Iterable[Record]:
         # The retriever's page loop: the requests, the paginator, the error handler's retries and restarts.
@@ -106,7 +120,11 @@ class PagedPartition(DeclarativePartition):
     def _page_of_records(self, response: Optional[requests.Response]) -> Iterable[RecordPage]:
         if response is None:
             return
-        records = self._extractor.extract_records(response)
+        records: Iterable[Any] = self._extractor.extract_records(response)
+        changes = None
+        if self._types is not None:
+            records = list(records)
+            changes = self._types.convert_page(records)
         if self._filter is not None:  # an `ExactlyOnceSliceFilter`: `can_read_by_page` admits no other
             kept, latest = self._filter.keep(records, self._stream_slice)
         else:
@@ -114,7 +132,7 @@ class PagedPartition(DeclarativePartition):
         if not kept:
             PAGES_IN_MEMORY.give_back()
             return
-        page = RecordPage(kept, kept[-1] if latest is None else latest, self._stream_name, self._stream_slice)
+        page = RecordPage(kept, kept[-1] if latest is None else latest, self._stream_name, self._stream_slice, changes)
         page.holds_place = PAGES_IN_MEMORY.pass_on()
         del kept, records  # the page's JSON lines are what waits
         yield page
@@ -144,10 +162,15 @@ class PagedPartitionFactory(DeclarativePartitionFactory):
         )
 
 
+def stream_types(selector: Any) -> Optional[StreamTypes]:
+    """The conversions of the stream's `TypedValues` transformation, if the manifest declares one."""
+    return next((each.types for each in getattr(selector, "transformations", ()) if type(each) is TypedValues), None)
+
+
 def can_read_by_page(stream: Any) -> bool:
     """Whether the stream's records can skip the selector's per-record steps: the manifest declares no
-    transformation, normalization or file upload for it, no record filter but `ExactlyOnceSliceFilter`, nor a
-    record limit (the connector builder's)."""
+    transformation but `TypedValues` (run here a page at a time), no normalization or file upload for it, no
+    record filter but `ExactlyOnceSliceFilter`, nor a record limit (the connector builder's)."""
     generator = getattr(stream, "_stream_partition_generator", None)
     factory = getattr(generator, "_partition_factory", None)
     if type(factory) is not DeclarativePartitionFactory or factory._max_records_limit is not None:
@@ -160,7 +183,7 @@ def can_read_by_page(stream: Any) -> bool:
     return (
         type(selector) is RecordSelector
         and (selector.record_filter is None or isinstance(selector.record_filter, ExactlyOnceSliceFilter))
-        and not selector.transformations
+        and all(type(each) is TypedValues for each in selector.transformations)
         and selector.file_uploader is None
         and isinstance(normalization, TypeTransformer)
         and TransformConfig.NoTransform in normalization._config
@@ -187,12 +210,27 @@ class PageAwareConcurrentSource(ConcurrentSource):
         )
 
     def read(self, streams: List[Any]) -> Iterator[AirbyteMessage]:
-        with PAGES_IN_MEMORY.reading():
-            yield from super().read(streams)
+        read = list(streams)  # the CDK empties `streams` as it starts them
+        try:
+            with PAGES_IN_MEMORY.reading():
+                yield from super().read(streams)
+        finally:
+            # Values that could not be converted: one warning per stream and field, with their count.
+            for stream in read:
+                factory = getattr(getattr(stream, "_stream_partition_generator", None), "_partition_factory", None)
+                types = stream_types(getattr(getattr(factory, "_retriever", None), "record_selector", None))
+                for sentence in types.failures_report() if types is not None else ():
+                    self._logger.warning(sentence)
 
     def _handle_item(self, queue_item: QueueItem, concurrent_stream_processor: ConcurrentReadProcessor) -> Iterable[AirbyteMessage]:
         if not isinstance(queue_item, RecordPage):
-            yield from super()._handle_item(queue_item, concurrent_stream_processor)
+            for message in super()._handle_item(queue_item, concurrent_stream_processor):
+                if message.type == Type.RECORD and message.record is not None:
+                    # The CDK's record-by-record path: `TypedValues.transform` left the record's changes in it.
+                    changes = take_changes(message.record.data)
+                    if changes:
+                        message.record.meta = _meta(changes)
+                yield message
             return
         # What `ConcurrentReadProcessor.on_record` does for one record, for the page's records.
         name = queue_item.stream_name
@@ -210,39 +248,90 @@ class PageAwareConcurrentSource(ConcurrentSource):
 def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
     """The page as the RECORD messages the CDK would have emitted one by one."""
     for line in b"".join(message.page.lines).split(b"\n"):
-        record = orjson.loads(line)["record"]
+        record = json.loads(line)["record"]  # not orjson: it would read an integer beyond 64 bits as a float
+        meta = record.get("meta")
         yield AirbyteMessage(
             type=Type.RECORD,
-            record=AirbyteRecordMessage(stream=record["stream"], data=record["data"], emitted_at=record["emitted_at"]),
+            record=AirbyteRecordMessage(
+                stream=record["stream"],
+                data=record["data"],
+                emitted_at=record["emitted_at"],
+                meta=_meta(meta["changes"]) if meta else None,
+            ),
         )
+
+
+def _meta(changes: List[ChangeJson]) -> AirbyteRecordMessageMeta:
+    return AirbyteRecordMessageMeta(
+        changes=[
+            AirbyteRecordMessageMetaChange(field=each["field"], change=Change(each["change"]), reason=Reason(each["reason"]))
+            for each in changes
+        ]
+    )
 
 
 # A page's lines as pieces of UTF-8 to be written one after the other (so that the page is never copied whole).
 JsonLines = Tuple[Union[bytes, memoryview], ...]
 
 
-def records_to_json(records: List[Mapping[str, Any]], stream: str) -> JsonLines:
+def records_to_json(records: List[Mapping[str, Any]], stream: str, changes: Optional[Mapping[int, List[ChangeJson]]] = None) -> JsonLines:
     """RECORD messages as JSON lines (UTF-8, no final newline), as the CDK writes them, with one orjson call.
 
-    One `orjson.dumps` per record costs four times the whole page in one call, so the page is written as one
-    JSON array of its records with a marker string between them, and each `,<marker>,` is then replaced by the
-    end of one message and the start of the next. The marker holds NUL characters, which JSON escapes
-    (`"\\u0000page\\u0000"`): within a record that text can only appear as an element of a list holding that
-    very string, in which case the count differs and each record is written on its own.
+    A record with `changes` (by `id`, from `StreamTypes.convert_page`) is written on its own with its `meta`;
+    the records between such records are written as below.
     """
     if not records:
         return ()
     emitted_at = time.time_ns() // 1_000_000
+    if not changes:
+        return _records_json(records, stream, emitted_at)
+    pieces: List[Union[bytes, memoryview]] = []
+    start = 0
+    for index, record in enumerate(records):
+        record_changes = changes.get(id(record))
+        if record_changes is None:
+            continue
+        if index > start:
+            pieces += (*_records_json(records[start:index], stream, emitted_at), b"\n")
+        pieces += (_message_json(record, stream, emitted_at, record_changes), b"\n")
+        start = index + 1
+    if start < len(records):
+        pieces += _records_json(records[start:], stream, emitted_at)
+    else:
+        pieces.pop()  # no newline after the last line
+    return tuple(pieces)
+
+
+def _records_json(records: List[Mapping[str, Any]], stream: str, emitted_at: int) -> JsonLines:
+    """One orjson call per page costs a quarter of one per record, so the page is written as one JSON array of
+    its records with a marker string between them, and each `,<marker>,` is then replaced by the end of one
+    message and the start of the next. The marker holds NUL characters, which JSON escapes
+    (`"\\u0000page\\u0000"`): within a record that text can only appear as an element of a list holding that
+    very string, in which case the count differs and each record is written on its own, as it is when orjson
+    refuses the page (an integer beyond 64 bits)."""
     items = list(chain.from_iterable(zip(records, repeat(_MARKER))))
     items.pop()  # no marker after the last record
-    body = orjson.dumps(items)
+    try:
+        body = orjson.dumps(items)
+    except TypeError:
+        body = b""
     del items
-    if body.count(_MARKER_JSON) == len(records) - 1:
+    if body and body.count(_MARKER_JSON) == len(records) - 1:
         start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
         end = b',"emitted_at":%d}}' % emitted_at
         return (start, memoryview(body.replace(_MARKER_JSON, end + b"\n" + start))[1:-1], end)
-    one_by_one = (orjson.dumps({"type": "RECORD", "record": {"stream": stream, "data": record, "emitted_at": emitted_at}}) for record in records)
-    return (b"\n".join(one_by_one),)
+    return (b"\n".join(_message_json(record, stream, emitted_at) for record in records),)
+
+
+def _message_json(record: Mapping[str, Any], stream: str, emitted_at: int, changes: Optional[List[ChangeJson]] = None) -> bytes:
+    """One RECORD message; with the standard library when orjson refuses it (an integer beyond 64 bits)."""
+    message: dict = {"stream": stream, "data": record, "emitted_at": emitted_at}
+    if changes:
+        message["meta"] = {"changes": changes}
+    try:
+        return orjson.dumps({"type": "RECORD", "record": message})
+    except TypeError:
+        return json.dumps({"type": "RECORD", "record": message}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 _MARKER = "\x00page\x00"

@@ -12,6 +12,7 @@ TEST_REQUIREMENTS = [
     "pytest-xdist>=3.6,<4",
     "requests-mock>=1.12,<2",
     "freezegun>=1.5,<2",
+    "jsonschema>=4.17,<5",  # the records of the integration reads are validated against the stream schemas
 ]
 
 DEMO_REQUIREMENTS = [

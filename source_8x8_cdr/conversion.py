@@ -42,7 +42,6 @@ from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from math import isfinite
-from operator import contains
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Tuple
 
@@ -244,7 +243,7 @@ def _object_of(properties: "_Fields") -> Converter:
             return None
         elif type(value) is not dict:
             raise _Unreadable
-        properties.convert(value, properties.plan(value), failures, path + ".")
+        properties.convert(value, failures, path + ".")
         return value
 
     return to_object
@@ -254,8 +253,12 @@ def _convert(node: "_Node", value: Any, failures: List[_Failure], path: str) -> 
     try:
         return node.convert(value, failures, path)
     except _Unreadable:
-        failures.append(_Failure(path, node.label, _JSON_TYPES.get(type(value), type(value).__name__)))
+        failures.append(_failure(path, node.label, value))
         return None
+
+
+def _failure(path: str, declared: str, value: Any) -> _Failure:
+    return _Failure(path, declared, _JSON_TYPES.get(type(value), type(value).__name__))
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,7 @@ class _Node:
     allowed: frozenset  # the Python types of a value that needs no conversion (None included)
     convert: Converter
     clean: Optional[Callable[[Any], bool]] = None
+    items_allowed: Optional[frozenset] = None  # for a list: the types of items that need no conversion
 
 
 def _compile(node: Mapping[str, Any]) -> _Node:
@@ -277,7 +281,7 @@ def _compile(node: Mapping[str, Any]) -> _Node:
         if item.clean is not None:
             raise ValueError("lists of lists or of objects are not supported")
         clean = lambda value: all(map(item.allowed.__contains__, map(type, value)))  # noqa: E731
-        return _Node(label, allowed, _array_of(item), clean)
+        return _Node(label, allowed, _array_of(item), clean, item.allowed)
     if kind == "object":
         properties = _Fields(node.get("properties") or {})
         return _Node(label, allowed, _object_of(properties), properties.clean)
@@ -291,48 +295,79 @@ def _compile(node: Mapping[str, Any]) -> _Node:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+# Converts, in place, the values of one layout of a mapping that are not in their declared types.
+Fix = Callable[[MutableMapping[str, Any], List[_Failure], str], None]
+_UNKNOWN = object()
+_TEXT_ITEMS = frozenset((str, _NONE))
+
+
 class _Fields:
-    """The declared fields of a mapping, and for each layout met (its keys, and the types of its values, in
-    order) the fields that need a look: those of another type than declared, and lists and objects (for their
-    contents). Most layouts need none (`CLEAN`)."""
+    """The declared fields of a mapping and, for each layout met (its keys, and the types of its values, in
+    order), how to fix it: None for most layouts, which need nothing, else a function written for the layout
+    that converts its fields of another type than declared and checks the contents of its lists and objects."""
 
     def __init__(self, properties: Mapping[str, Mapping[str, Any]]) -> None:
         self.nodes = {name: _compile(node) for name, node in properties.items()}
-        self.plans: Dict[Tuple[tuple, tuple], Tuple[Tuple[str, _Node], ...]] = {}
+        self.layouts: Dict[tuple, Dict[tuple, Optional[Fix]]] = {}  # keys -> types of the values -> fix
+        self._count = 0
 
-    def plan(self, mapping: Mapping[str, Any]) -> Tuple[Tuple[str, _Node], ...]:
-        layout = (tuple(mapping), tuple(map(type, mapping.values())))
-        plan = self.plans.get(layout)
-        if plan is None:
-            nodes = self.nodes
-            plan = tuple(
-                (name, nodes[name])
-                for name, kind in zip(*layout)
-                if name in nodes and kind is not _NONE and (kind not in nodes[name].allowed or nodes[name].clean is not None)
-            ) or CLEAN
-            if len(self.plans) < _KNOWN_LAYOUTS:
-                self.plans[layout] = plan
-        return plan
+    def fix_of(self, mapping: Mapping[str, Any]) -> Optional[Fix]:
+        keys, types = tuple(mapping), tuple(map(type, mapping.values()))
+        fix = self.layouts.get(keys, {}).get(types, _UNKNOWN)
+        if fix is _UNKNOWN:
+            fix = self._write_fix(keys, types)
+            if self._count < _KNOWN_LAYOUTS:
+                self._count += 1
+                self.layouts.setdefault(keys, {})[types] = fix
+        return fix  # type: ignore[return-value]
 
-    def convert(self, mapping: MutableMapping[str, Any], plan: Tuple[Tuple[str, _Node], ...], failures: List[_Failure], prefix: str = "") -> None:
-        """Converts, in place, the values of `mapping` that are not in their declared types (`plan`: of its layout)."""
-        for name, node in plan:
-            value = mapping[name]
-            if node.clean is not None and type(value) in node.allowed and node.clean(value):
-                continue
-            converted = _convert(node, value, failures, prefix + name)
-            if converted is not value:
-                mapping[name] = converted
+    def _write_fix(self, keys: tuple, types: tuple) -> Optional[Fix]:
+        steps = [
+            (name, node, kind)
+            for name, kind in zip(keys, types)
+            if kind is not _NONE and (node := self.nodes.get(name)) is not None and (kind not in node.allowed or node.clean is not None)
+        ]
+        if not steps:
+            return None
+        lines, names = ["def fix(r, failures, prefix):"], {"_Unreadable": _Unreadable, "_failure": _failure, "_join": "".join}
+        for index, (name, node, kind) in enumerate(steps):
+            names.update({f"N{index}": name, f"C{index}": node.convert, f"K{index}": node.clean, f"L{index}": node.label})
+            convert = [
+                "try:",
+                f"    r[N{index}] = C{index}(v, failures, prefix + N{index})",
+                "except _Unreadable:",
+                f"    r[N{index}] = None",
+                f"    failures.append(_failure(prefix + N{index}, L{index}, v))",
+            ]
+            lines.append(f"    v = r[N{index}]")
+            if kind in node.allowed and node.items_allowed == _TEXT_ITEMS:  # a list of texts, as declared: join it
+                lines += ["    try:", "        _join(v)", "    except TypeError:"] + [f"        {line}" for line in convert]
+            elif kind in node.allowed:  # a list or an object: converted only if something inside is not of its type
+                lines += [f"    if not K{index}(v):"] + [f"        {line}" for line in convert]
+            elif node.label == "integer" and kind is str:  # the usual case ("1"), without a call
+                lines += ["    if v.isdigit() and v.isascii() and len(v) < 4000:", f"        r[N{index}] = int(v)", "    else:"]
+                lines += [f"        {line}" for line in convert]
+            else:
+                lines += [f"    {line}" for line in convert]
+        exec(compile("\n".join(lines), f"<fix of {', '.join(name for name, _, _ in steps)}>", "exec"), names)
+        return names["fix"]
+
+    def convert(self, mapping: MutableMapping[str, Any], failures: List[_Failure], prefix: str = "") -> None:
+        """Converts, in place, the values of `mapping` that are not in their declared types."""
+        fix = self.fix_of(mapping)
+        if fix is not None:
+            fix(mapping, failures, prefix)
 
     def clean(self, mapping: Mapping[str, Any]) -> bool:
-        for name, node in self.plan(mapping):
-            value = mapping[name]
-            if node.clean is None or type(value) not in node.allowed or not node.clean(value):
+        """Whether every declared field holds its declared type (lists and objects are looked into)."""
+        return self.fix_of(mapping) is None or self._clean_inside(mapping)
+
+    def _clean_inside(self, mapping: Mapping[str, Any]) -> bool:
+        for name, value in mapping.items():
+            node = self.nodes.get(name)
+            if node is not None and value is not None and (type(value) not in node.allowed or (node.clean is not None and not node.clean(value))):
                 return False
         return True
-
-
-CLEAN: tuple = ()  # the plan of a layout whose values are all in their declared types
 
 
 class StreamTypes:
@@ -351,20 +386,24 @@ class StreamTypes:
     def convert(self, record: MutableMapping[str, Any]) -> List[Change]:
         """Converts one record in place; returns its changes (usually none)."""
         failures: List[_Failure] = []
-        self._fields.convert(record, self._fields.plan(record), failures)
+        self._fields.convert(record, failures)
         return self._report(failures) if failures else []
 
     def convert_page(self, records: Iterable[MutableMapping[str, Any]]) -> Dict[int, List[Change]]:
         """Converts a page of records in place; returns the changes of each record that has some, by `id`."""
         fields = self._fields
-        plans, plan_of, convert, kind = fields.plans, fields.plan, fields.convert, type
+        layouts, fix_of, kind, nothing = fields.layouts, fields.fix_of, type, {}
         changed: Dict[int, List[Change]] = {}
         failures: List[_Failure] = []
         for record in records:
-            plan = plans.get((tuple(record), tuple(map(kind, record.values()))))
-            if plan is CLEAN:
+            fix = layouts.get(tuple(record), nothing).get(tuple(map(kind, record.values())), _UNKNOWN)
+            if fix is None:
                 continue  # the common case: a layout known to need nothing
-            convert(record, plan or plan_of(record), failures)
+            if fix is _UNKNOWN:
+                fix = fix_of(record)
+                if fix is None:
+                    continue
+            fix(record, failures, "")
             if failures:
                 changed[id(record)] = self._report(failures)
                 failures = []

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterator
 
+import jsonschema
 import pytest
 
+import source_8x8_cdr
 from emulator import Emulator, EmulatorConfig
 from integration_tests.connector_runner import DATE_FORMAT, SUMMARY_KEYS, recent_days
 from integration_tests.postgres_server import PostgresServer, running_postgres
@@ -112,9 +117,23 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=None)
+def schema_validator(stream: str) -> jsonschema.Draft7Validator:
+    schema = json.loads((Path(source_8x8_cdr.__file__).parent / "schemas" / f"{stream}.json").read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def assert_valid_records(records: list[dict], stream: str) -> None:
+    """Every record validates against its stream's schema (JSON Schema draft 7)."""
+    invalid = [(error.json_path, error.message) for record in records for error in schema_validator(stream).iter_errors(record)]
+    assert not invalid, f"{stream}: {len(invalid)} values do not match the schema, e.g. {invalid[:3]}"
+
+
 def assert_exact_records(records: list[dict], expected: list[dict], stream: str) -> None:
     """`records` are exactly `expected`: the same keys, no key twice, every record equal to the API's row
-    (null fields aside, see `without_nulls`)."""
+    (null fields aside, see `without_nulls`) and valid against the stream's schema."""
+    assert_valid_records(records, stream)
     duplicates = duplicate_keys(records, stream)
     assert not duplicates, f"{stream}: {len(duplicates)} duplicate keys, e.g. {duplicates[:3]}"
     got = {record_key(stream, record): record for record in records}
@@ -127,11 +146,22 @@ def assert_exact_records(records: list[dict], expected: list[dict], stream: str)
     assert not different, f"{stream}: {len(different)} records differ from the API's rows, e.g. {different[:3]}"
 
 
+# The values the emulator sends, as the vendor does, in another form than the schemas declare, and what the
+# connector must make of them: the ground truth of a read.
+DECLARED_FORMS = {"call_records": {"callLegCount": int}}
+
+
+def as_declared(stream: str, rows: list[dict]) -> list[dict]:
+    """The emulator's rows with the values of `DECLARED_FORMS` in their declared types."""
+    forms = DECLARED_FORMS.get(stream, {})
+    return [{name: forms[name](value) if name in forms and value is not None else value for name, value in row.items()} for row in rows]
+
+
 def ground_truth(emu: Emulator, stream: str, start: Any = None, end: Any = None) -> list[dict]:
-    """The emulator's rows for `stream` over [start, end) (default: the configs' START..END)."""
+    """The emulator's rows for `stream` over [start, end) (default: the configs' START..END), in the schema's types."""
     if stream in INCREMENTAL_STREAMS:
-        return emu.ground_truth(stream, start or START, end or END)
-    return emu.ground_truth(stream)
+        return as_declared(stream, emu.ground_truth(stream, start or START, end or END))
+    return as_declared(stream, emu.ground_truth(stream))
 
 
 def record_request_times(emu: Emulator) -> list[tuple[float, str, str, dict, int]]:

@@ -2,8 +2,9 @@
 
     .venv/bin/python -m integration_tests.make_fixtures
 
-`expected_records.jsonl` is the emulator's ground truth for one fixed day (seed FIXTURE_SEED, a small volume),
-not a recording of the connector: `test_reads_emulator.py` proves that a read of `sample_config.json` against
+`expected_records.jsonl` is the emulator's ground truth for one fixed day (seed FIXTURE_SEED, a small volume), with
+the values the vendor sends in another form in the schemas' types (`conftest.as_declared`), not a recording of the
+connector: `test_reads_emulator.py` proves that a read of `sample_config.json` against
 an emulator built by `fixture_emulator_config()` reproduces it exactly, and that the files on disk are what this
 script writes (so a change of the emulator's data shows up as a failed test, not as a silently stale file).
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator import Emulator, EmulatorConfig
-from integration_tests.conftest import primary_key_fields
+from integration_tests.conftest import as_declared, primary_key_fields
 from integration_tests.connector_runner import SUMMARY_KEYS
 from source_8x8_cdr.source import STREAMS_BY_API
 
@@ -125,6 +126,7 @@ def expected_records(emu: Emulator) -> list[dict]:
     lines = []
     for stream in STREAMS:
         rows = emu.ground_truth(stream, FIXTURE_START, FIXTURE_END) if stream in CURSORS else emu.ground_truth(stream)
+        rows = as_declared(stream, rows)
         lines += [{"stream": stream, "data": row, "emitted_at": EMITTED_AT} for row in rows]
     return lines
 

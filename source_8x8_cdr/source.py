@@ -21,6 +21,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr import fastpath
+from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import check_state
@@ -101,21 +102,31 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         except ConfigError as problem:
             raise config_error(str(problem)) from None
         reported = set()
-        for message in super().read(logger, config, catalog, state):
-            if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
-                error = message.trace.error
-                error.message = mask(error.message) if error.message else error.message
-                error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
-                error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
-                if error.message == _CDK_SECOND_401:
-                    error.message = _SECOND_401
-                if error.failure_type == FailureType.config_error:
-                    # Every slice of a stream meets the same refused config: say it once, without a stack.
-                    if error.message in reported:
-                        continue
-                    reported.add(error.message)
-                    error.stack_trace = None
-            yield message
+        try:
+            for message in super().read(logger, config, catalog, state):
+                if message.type == Type.RECORD and message.record is not None:
+                    # The CDK's record-by-record path: `TypedValues.transform` left the record's changes in it.
+                    changes = take_changes(message.record.data)
+                    if changes:
+                        message.record.meta = meta_of(changes)
+                if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
+                    error = message.trace.error
+                    error.message = mask(error.message) if error.message else error.message
+                    error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
+                    error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
+                    if error.message == _CDK_SECOND_401:
+                        error.message = _SECOND_401
+                    if error.failure_type == FailureType.config_error:
+                        # Every slice of a stream meets the same refused config: say it once, without a stack.
+                        if error.message in reported:
+                            continue
+                        reported.add(error.message)
+                        error.stack_trace = None
+                yield message
+        finally:
+            # Values that could not be converted: one warning per stream and field, with their count.
+            for sentence in StreamTypes.failure_reports(each.stream.name for each in catalog.streams):
+                logger.warning(sentence)
 
     def _refuse_streams_of_unconfigured_apis(self, catalog: ConfiguredAirbyteCatalog) -> None:
         configured = configured_apis(self._usable_config())

@@ -7,7 +7,9 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
 
 * `PagedPartition` reads a slice with the stream's own retriever (requests, retries, paginator, restarts:
   all as the manifest declares them) and turns each answer into one `RecordPage`: the records the
-  stream's `ExactlyOnceSliceFilter` keeps, in the API's order.
+  stream's `ExactlyOnceSliceFilter` keeps, in the API's order, their values converted to the schema's
+  types by the stream's `TypedValues` a page at a time (`conversion.py`), before the filter as the manifest
+  declares (`transform_before_filtering`).
 * The page goes through the CDK's queue as one item. The stream's cursor observes it as its latest record
   (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
 * On the main thread, `PageAwareConcurrentSource` does for a page what the CDK does for a record (the
@@ -23,13 +25,14 @@ memory follows that limit, not the records read nor the requests in flight, howe
 
 Why not the manifest: the record pipeline between a retriever and stdout is the CDK's concurrent source, not a
 declarative component. `install` (this package's `__init__.py`) applies this to every stream whose selector has
-no transformation or normalization (`can_read_by_page`), once `contract.py` has found the CDK internals it
+no transformation but `TypedValues` (run here a page at a time) and no normalization (`can_read_by_page`), once `contract.py` has found the CDK internals it
 relies on. A page is not a `Record`: should one reach the CDK's own handling of a record, the CDK refuses it
 ("Unknown queue item type") instead of writing one record for a page.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -38,7 +41,6 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple, Unio
 import orjson
 import requests
 from airbyte_cdk.models import AirbyteMessage, AirbyteRecordMessage, AirbyteStreamStatus, Type
-from airbyte_cdk.models.airbyte_protocol import AirbyteRecordMessageMeta, AirbyteRecordMessageMetaChange, Change, Reason
 from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import ConcurrentReadProcessor
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.declarative.extractors.record_selector import RecordSelector
@@ -58,6 +60,8 @@ from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import page_records
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
+from source_8x8_cdr.components.conversion import Change as ChangeJson
+from source_8x8_cdr.components.conversion import StreamTypes, TypedValues, meta_of
 
 
 class RecordPage:
@@ -69,12 +73,19 @@ class RecordPage:
     slice, only the greatest cursor value it has seen.
     """
 
-    def __init__(self, records: List[Mapping[str, Any]], latest: Mapping[str, Any], stream_name: str, stream_slice: StreamSlice) -> None:
+    def __init__(
+        self,
+        records: List[Mapping[str, Any]],
+        latest: Mapping[str, Any],
+        stream_name: str,
+        stream_slice: StreamSlice,
+        changes: Optional[Mapping[int, List[ChangeJson]]] = None,
+    ) -> None:
         self.data = latest
         self.stream_name = stream_name
         self.associated_slice = stream_slice
         self.count = len(records)
-        self.lines: JsonLines = records_to_json(records, stream_name)
+        self.lines: JsonLines = records_to_json(records, stream_name, changes)
         self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
 
     def passed_on(self) -> None:
@@ -103,6 +114,7 @@ class PagedPartition(Partition):
         selector = retriever.record_selector
         self._extractor = selector.extractor
         self._filter = selector.record_filter
+        self._types = stream_types(selector)
 
     def read(self) -> Iterable[RecordPage]:  # type: ignore[override]  # pages, which the CDK's cursor observes
         # The retriever's page loop: the requests, the paginator, the error handler's retries and restarts.
@@ -123,7 +135,11 @@ class PagedPartition(Partition):
     def _page_of_records(self, response: Optional[requests.Response]) -> Iterable[RecordPage]:
         if response is None:
             return
-        records = self._extractor.extract_records(response)
+        records: Iterable[Any] = self._extractor.extract_records(response)
+        changes = None
+        if self._types is not None:
+            records = list(records)
+            changes = self._types.convert_page(records)
         if self._filter is not None:  # an `ExactlyOnceSliceFilter`: `can_read_by_page` admits no other
             kept, latest = self._filter.keep(records, self._stream_slice)
         else:
@@ -132,7 +148,7 @@ class PagedPartition(Partition):
         if not kept:
             PAGES_IN_MEMORY.give_back()
             return
-        page = RecordPage(kept, kept[-1] if latest is None else latest, self.stream_name(), self._stream_slice)
+        page = RecordPage(kept, kept[-1] if latest is None else latest, self.stream_name(), self._stream_slice, changes)
         page.holds_place = PAGES_IN_MEMORY.pass_on()
         del kept, records  # the page's JSON lines are what waits
         yield page
@@ -158,10 +174,16 @@ class PagedPartitionFactory:
         return PagedPartition(self._built.create(stream_slice), self._built._retriever)
 
 
+def stream_types(selector: Any) -> Optional[StreamTypes]:
+    """The conversions of the stream's `TypedValues` transformation, if the manifest declares one."""
+    return next((each.types for each in getattr(selector, "transformations", ()) if type(each) is TypedValues), None)
+
+
 def can_read_by_page(stream: Any) -> bool:
     """Whether the stream's records can skip the selector's per-record steps: its extractor is `JsonPageExtractor`
-    (whose page parse the fast path frees), and the manifest declares no transformation, normalization or file
-    upload for it, no record filter but `ExactlyOnceSliceFilter`, nor a record limit (the connector builder's)."""
+    (whose page parse the fast path frees), and the manifest declares no transformation but `TypedValues` (run
+    here a page at a time), no normalization or file upload for it, no record filter but `ExactlyOnceSliceFilter`,
+    nor a record limit (the connector builder's)."""
     generator = getattr(stream, "_stream_partition_generator", None)
     factory = getattr(generator, "_partition_factory", None)
     if type(factory) is not DeclarativePartitionFactory or factory._max_records_limit is not None:
@@ -175,7 +197,7 @@ def can_read_by_page(stream: Any) -> bool:
         type(selector) is RecordSelector
         and isinstance(selector.extractor, JsonPageExtractor)
         and (selector.record_filter is None or isinstance(selector.record_filter, ExactlyOnceSliceFilter))
-        and not selector.transformations
+        and all(type(each) is TypedValues for each in selector.transformations)
         and selector.file_uploader is None
         and isinstance(normalization, TypeTransformer)
         and TransformConfig.NoTransform in normalization._config
@@ -225,16 +247,16 @@ def _page_messages(concurrent_source: ConcurrentSource, page: RecordPage, proces
 def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
     """The page as the RECORD messages the CDK would have emitted one by one."""
     for line in b"".join(message.page.lines).split(b"\n"):
-        record = page_json.loads(line)[0]["record"]  # integers beyond 64 bits stay exact
-        changes = record.get("meta", {}).get("changes")
-        meta = None
-        if changes:
-            meta = AirbyteRecordMessageMeta(
-                changes=[AirbyteRecordMessageMetaChange(field=each["field"], change=Change(each["change"]), reason=Reason(each["reason"])) for each in changes]
-            )
+        record = json.loads(line)["record"]  # not orjson: it would read an integer beyond 64 bits as a float
+        meta = record.get("meta")
         yield AirbyteMessage(
             type=Type.RECORD,
-            record=AirbyteRecordMessage(stream=record["stream"], data=record["data"], emitted_at=record["emitted_at"], meta=meta),
+            record=AirbyteRecordMessage(
+                stream=record["stream"],
+                data=record["data"],
+                emitted_at=record["emitted_at"],
+                meta=meta_of(meta["changes"]) if meta else None,
+            ),
         )
 
 
@@ -242,19 +264,41 @@ def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
 JsonLines = Tuple[Union[bytes, memoryview], ...]
 
 
-def records_to_json(records: List[Mapping[str, Any]], stream: str) -> JsonLines:
+def records_to_json(records: List[Mapping[str, Any]], stream: str, changes: Optional[Mapping[int, List[ChangeJson]]] = None) -> JsonLines:
     """RECORD messages as JSON lines (UTF-8, no final newline), as the CDK writes them, with one orjson call.
 
-    One `orjson.dumps` per record costs four times the whole page in one call, so the page is written as one
-    JSON array of its records with a marker string between them, and each `,<marker>,` is then replaced by the
-    end of one message and the start of the next. The marker holds NUL characters, which JSON escapes
-    (`"\\u0000page\\u0000"`): within a record that text can only appear as an element of a list holding that
-    very string, in which case the count differs and each record is written on its own. So is a page with a
-    record orjson cannot write as it is: one with `meta.changes` or an integer beyond 64 bits (`page_json`).
+    A record with `changes` (by `id`, from `StreamTypes.convert_page`) is written on its own with its `meta`;
+    the records between such records are written as below.
     """
     if not records:
         return ()
     emitted_at = time.time_ns() // 1_000_000
+    if not changes:
+        return _records_json(records, stream, emitted_at)
+    pieces: List[Union[bytes, memoryview]] = []
+    start = 0
+    for index, record in enumerate(records):
+        record_changes = changes.get(id(record))
+        if record_changes is None:
+            continue
+        if index > start:
+            pieces += (*_records_json(records[start:index], stream, emitted_at), b"\n")
+        pieces += (page_json.record_message_json(record, stream, emitted_at, record_changes), b"\n")
+        start = index + 1
+    if start < len(records):
+        pieces += _records_json(records[start:], stream, emitted_at)
+    else:
+        pieces.pop()  # no newline after the last line
+    return tuple(pieces)
+
+
+def _records_json(records: List[Mapping[str, Any]], stream: str, emitted_at: int) -> JsonLines:
+    """One orjson call per page costs a quarter of one per record, so the page is written as one JSON array of
+    its records with a marker string between them, and each `,<marker>,` is then replaced by the end of one
+    message and the start of the next. The marker holds NUL characters, which JSON escapes
+    (`"\\u0000page\\u0000"`): within a record that text can only appear as an element of a list holding that
+    very string, in which case the count differs and each record is written on its own, as it is when orjson
+    refuses the page (an integer beyond 64 bits)."""
     items = list(chain.from_iterable(zip(records, repeat(_MARKER))))
     items.pop()  # no marker after the last record
     try:

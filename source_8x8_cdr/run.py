@@ -27,7 +27,8 @@ import orjson
 
 from source_8x8_cdr.memory import tune_memory_allocator
 from source_8x8_cdr.pages import JsonLines, RecordPageMessage
-from source_8x8_cdr.secrets import mask
+from source_8x8_cdr.output import mask_text_only
+from source_8x8_cdr.secrets import mask_line
 from source_8x8_cdr.source import SourceEightByEightCdr
 
 
@@ -107,7 +108,8 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     """Like the CDK's `launch`, and every message but a record passes the secret filter on its way out.
 
     The CDK filters logs and the traces it raises itself, but a stream's error trace (which quotes the
-    request URL, and with it the contact-center key) is written unfiltered. A config error raised while
+    request URL, and with it the contact-center key) is written unfiltered. The filter masks text values
+    only, never the JSON around them (`secrets.mask_line`, `output.py`). A config error raised while
     reading (bad state, a stream of an unconfigured API) is reported like one found before: one sentence,
     no traceback in the logs.
     """
@@ -115,6 +117,7 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     parsed_args = entrypoint.parse_args(args)
     for handler in logging.getLogger().handlers + logging.getLogger("airbyte").handlers:
         handler.addFilter(ConfigErrorsWithoutTraceback())
+    mask_text_only(logging.getLogger("airbyte"))
     with PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):
@@ -122,11 +125,11 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
                     _write_bytes(line)
                     continue
                 if not line.startswith(_RECORD_LINE):
-                    line = mask(line)
+                    line = mask_line(line)
                 print(f"{line}\n", end="")
         except AirbyteTracedException as error:
             if error.failure_type != FailureType.config_error:
-                raise  # the CDK's handler reports it, stack trace included, as a system or transient error
+                raise  # the uncaught-exception hook reports it, stack trace included, as a system or transient error
             problem = error.message or error.internal_message or "The configuration cannot be used."
             sys.exit(_report_config_problem(parsed_args.command, problem))
 
@@ -146,7 +149,7 @@ def _write_bytes(lines: JsonLines) -> None:
 
 
 def _print(message: AirbyteMessage) -> None:
-    print(mask(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()), flush=True)
+    print(mask_line(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()), flush=True)
 
 
 def _report_config_problem(command: str, problem: str) -> int:

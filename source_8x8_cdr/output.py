@@ -1,19 +1,28 @@
-"""How the CDK writes to stdout, adapted: secrets masked in text without touching the JSON around it.
+"""Two ways the CDK writes to stdout, adapted: secrets masked in text without touching the JSON around it, and
+a quiet exit when the reader of stdout goes away.
 
-The CDK masks log messages and stream errors as text before serializing them, which is safe. Two of
+Masking. The CDK masks log messages and stream errors as text before serializing them, which is safe. Two of
 its paths mask the serialized line instead (`filter_secrets(json.dumps(...))`): the `--debug` branch of
 `AirbyteLogFormatter.format` and `AirbyteTracedException.emit_message`, which the CDK's uncaught-exception hook
 calls. There a secret such as `type`, `true` or `1` rewrites the line's keys and values. `TextMaskingLogFormatter`
 and `report_uncaught_exception` do what those do, masking only the text (`secrets.mask_line`).
+
+A closed stdout. When the consumer stops reading (a destination that died, `| head`), the next write raises
+`BrokenPipeError`; Python then fails again flushing stdout at exit, prints "Exception ignored ... BrokenPipeError"
+or "Error in sys.excepthook ... lost sys.stderr" on stderr, and waits for worker threads that may be blocked
+on a full queue. `exit_when_stdout_closes` ends the process at once instead, with exit code 1 and nothing on
+stderr.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from contextlib import contextmanager
 from types import TracebackType
-from typing import Optional
+from typing import Iterator, Optional
 
 import orjson
 from airbyte_cdk.exception_handler import assemble_uncaught_exception
@@ -55,3 +64,11 @@ def mask_text_only(logger: logging.Logger) -> None:
             handler.setFormatter(TextMaskingLogFormatter(handler.formatter._fmt))
     sys.excepthook = report_uncaught_exception(logger)
 
+
+@contextmanager
+def exit_when_stdout_closes() -> Iterator[None]:
+    """Ends the process at once, with exit code 1 and nothing on stderr, when stdout's reader has gone."""
+    try:
+        yield
+    except BrokenPipeError:
+        os._exit(1)  # not sys.exit: it would flush the closed stdout again, and wait for blocked worker threads

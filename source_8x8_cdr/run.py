@@ -27,7 +27,7 @@ import orjson
 
 from source_8x8_cdr.memory import tune_memory_allocator
 from source_8x8_cdr.pages import JsonLines, RecordPageMessage
-from source_8x8_cdr.output import mask_text_only
+from source_8x8_cdr.output import exit_when_stdout_closes, mask_text_only
 from source_8x8_cdr.secrets import mask_line
 from source_8x8_cdr.source import SourceEightByEightCdr
 
@@ -111,14 +111,14 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     request URL, and with it the contact-center key) is written unfiltered. The filter masks text values
     only, never the JSON around them (`secrets.mask_line`, `output.py`). A config error raised while
     reading (bad state, a stream of an unconfigured API) is reported like one found before: one sentence,
-    no traceback in the logs.
+    no traceback in the logs. When stdout is closed by its reader, the connector exits at once and quietly.
     """
     entrypoint = FastRecordEntrypoint(source)
     parsed_args = entrypoint.parse_args(args)
     for handler in logging.getLogger().handlers + logging.getLogger("airbyte").handlers:
         handler.addFilter(ConfigErrorsWithoutTraceback())
     mask_text_only(logging.getLogger("airbyte"))
-    with PRINT_BUFFER:
+    with exit_when_stdout_closes(), PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):
                 if type(line) is tuple:

@@ -39,6 +39,7 @@ from airbyte_cdk.sources.types import Config, Record, StreamSlice, StreamState
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr.memory import PAGES_IN_MEMORY, place_pages_first
+from source_8x8_cdr.network_errors import CHECKING_CONNECTION, NetworkRetries, host_of, retry_network_errors
 from source_8x8_cdr.secrets import register_secret
 
 logger = logging.getLogger("airbyte")
@@ -165,6 +166,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
         self._token: Optional[str] = None
         self._refresh_at = 0.0
         self._session = requests.Session()
+        self._network = NetworkRetries("the Work Analytics login", "work_analytics.base_url", self._attempts - 1, self._backoff,
+                                       checking=bool(self.config.get(CHECKING_CONNECTION)))
 
     @property
     def auth_header(self) -> str:
@@ -192,6 +195,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
         """One login, tried again on a network error, a 429/5xx or a cut-off answer (not on refused credentials)."""
         url = f"{self._base_url}/v1/oauth/token"
         attempts = self._attempts
+        self._network.raise_if_unreachable()
+        started = time.monotonic()
         for attempt in range(1, attempts + 1):
             try:
                 response = self._session.post(
@@ -200,14 +205,9 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
                     data={"username": self._username, "password": self._password},
                     timeout=self.timeout_seconds,
                 )
-            except requests.RequestException as error:
-                failure = AirbyteTracedException(
-                    message=f"Could not reach the Work Analytics login at {_host(url)} ({type(error).__name__}). "
-                    "Check work_analytics.base_url and the network.",
-                    internal_message=f"login request failed: {type(error).__name__}",
-                    failure_type=FailureType.transient_error,
-                )
-                retry_after = None
+            except requests.RequestException as error:  # logged, or raised as one sentence after the last attempt
+                time.sleep(self._network.pause_after(error, url, attempt, started, self.timeout_seconds))
+                continue
             else:
                 body = parsed_body(response)
                 if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
@@ -244,10 +244,6 @@ def _as_seconds(value: Any, default: float) -> float:
     return seconds if seconds > 0 else default
 
 
-def _host(url: str) -> str:
-    return urlsplit(url).netloc.rsplit("@", 1)[-1]
-
-
 def _login_failure_message(status: int, body: Any, url: str) -> str:
     if isinstance(body, dict) and body.get("code") == "SHA001":
         return "Work Analytics rejected the API key (8x8 code SHA001). Check work_analytics.api_key."
@@ -258,10 +254,10 @@ def _login_failure_message(status: int, body: Any, url: str) -> str:
         )
     if body is _NOT_JSON:
         return (
-            f"The Work Analytics login at {_host(url)} answered HTTP {status} with a body that is not JSON. "
+            f"The Work Analytics login at {host_of(url)} answered HTTP {status} with a body that is not JSON. "
             "Check work_analytics.base_url (default https://api.8x8.com/analytics/work)."
         )
-    return f"The Work Analytics login at {_host(url)} failed with HTTP {status}. Check the work_analytics settings."
+    return f"The Work Analytics login at {host_of(url)} failed with HTTP {status}. Check the work_analytics settings."
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -302,7 +298,43 @@ def wall_clock_window(start: datetime, end: datetime, zone: ZoneInfo, end_paddin
 
 
 @dataclass
-class WallClockWindowRequester(HttpRequester):
+class NetworkRetryingRequester(HttpRequester):
+    """An `HttpRequester` whose network failures are retried, logged and reported in words (`network_errors.py`).
+
+    Why not the manifest's `error_handler` and backoff strategies: the CDK words every retry they ask for as a
+    rate limit and ends with its raw exception text and a traceback; `network_errors.py` says more.
+
+    Attributes (YAML):
+        request_parameters: the query parameters, interpolated as in `HttpRequester`
+        api_title: the API as named in a sentence, e.g. `the contact-center API`
+        base_url_field: the config field of its URL, e.g. `contact_center.base_url`
+        network_retries / network_backoff_seconds: may be interpolated, e.g. `"{{ config.get('max_retries', 5) }}"`
+    """
+
+    request_parameters: Optional[Union[str, Mapping[str, Any]]] = None
+    api_title: str = "the API"
+    base_url_field: str = "base_url"
+    network_retries: Union[int, str] = 5
+    network_backoff_seconds: Union[float, str] = 2
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        if self.request_options_provider is None:  # a custom requester gets `request_parameters` as written
+            self.request_options_provider = InterpolatedRequestOptionsProvider(
+                request_parameters=self.request_parameters or {}, config=self.config, parameters=parameters
+            )
+        super().__post_init__(parameters)
+        retries = NetworkRetries(
+            self.api_title,
+            self.base_url_field,
+            int(interpolate(self.network_retries, self.config, parameters) or 0),
+            float(interpolate(self.network_backoff_seconds, self.config, parameters) or 0),
+            checking=bool(self.config.get(CHECKING_CONNECTION)),
+        )
+        retry_network_errors(self._http_client._session, retries)
+
+
+@dataclass
+class WallClockWindowRequester(NetworkRetryingRequester):
     """An `HttpRequester` that also sends the slice as a wall-clock window in the API's time zone.
 
     Why not `DatetimeBasedCursor.start_time_option`/`end_time_option` or Jinja in `request_parameters`: both
@@ -319,7 +351,6 @@ class WallClockWindowRequester(HttpRequester):
         read_timeout_in_seconds: as in `HttpRequester`, but may be interpolated from the config
     """
 
-    request_parameters: Optional[Union[str, Mapping[str, Any]]] = None
     start_parameter: str = "start_time"
     end_parameter: str = "end_time"
     time_format: str = "%Y-%m-%dT%H:%M:%S"
@@ -327,10 +358,6 @@ class WallClockWindowRequester(HttpRequester):
     end_padding_minutes: Union[int, str] = 0
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        if self.request_options_provider is None:
-            self.request_options_provider = InterpolatedRequestOptionsProvider(
-                request_parameters=self.request_parameters or {}, config=self.config, parameters=parameters
-            )
         self._zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
         self._end_padding = timedelta(minutes=int(interpolate(self.end_padding_minutes, self.config, parameters) or 0))
         if self.read_timeout_in_seconds is not None:  # may come from the config, as a string to interpolate

@@ -27,6 +27,7 @@ import orjson
 
 from source_8x8_cdr.memory import tune_memory_allocator
 from source_8x8_cdr.pages import JsonLines, RecordPageMessage
+from source_8x8_cdr.network_errors import HostUnreachable
 from source_8x8_cdr.output import exit_when_stdout_closes, mask_text_only
 from source_8x8_cdr.secrets import mask_line
 from source_8x8_cdr.source import SourceEightByEightCdr
@@ -91,15 +92,18 @@ def _message_to_json(message: AirbyteMessage) -> Union[str, JsonLines]:
 
 
 class ConfigErrorsWithoutTraceback(logging.Filter):
-    """Log lines about a refused config keep their sentence and lose the Python traceback.
+    """Log lines about a refused config or an unreachable host keep their sentence and lose the Python traceback.
 
-    The CDK logs every failed slice with its stack; for a config error (a wrong key, a PBX without access)
-    that is noise in front of the one sentence the user needs. Other errors keep their traceback.
+    The CDK logs every failed slice with its stack; for a config error (a wrong key, a PBX without access) or
+    a host that could not be reached (`network_errors.py`) that is noise in front of the one sentence the user
+    needs. Other errors keep their traceback.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error:
+        if isinstance(error, HostUnreachable) or (
+            isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error
+        ):
             record.exc_info, record.exc_text = None, None
         return True
 

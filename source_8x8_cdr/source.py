@@ -25,6 +25,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr.components import cursor_moment
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
+from source_8x8_cdr.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.pages import (
     PageAwareConcurrentSource,
     RecordPageMessage,
@@ -217,7 +218,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         original = self._config
         block = dict(original[api])
         block[CHECK_PAGE_SIZE[api]] = 1
-        self._config = {**original, api: block, "max_retries": min(int(original.get("max_retries", 5)), 2)}
+        self._config = {**original, api: block, "max_retries": min(int(original.get("max_retries", 5)), 2), CHECKING_CONNECTION: True}
         try:
             stream = next(s for s in self.streams(self._config) if s.name == CHECK_STREAMS[api])
             for partition in stream.generate_partitions():

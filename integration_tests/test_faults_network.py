@@ -175,13 +175,11 @@ def test_given_a_refused_host_when_reading_many_slices_then_retried_once_per_sli
     config, host, _ = _setup(emu, "contact_center", "refused")
     config.update(slice_hours=6, concurrency=1)
 
-    started = time.monotonic()
     run = run_connector("read", tmp_path, config, catalog_for(("contact_center_cdrs",)))
 
     retries = [log for log in run.logs if "connection refused (attempt" in log]
     assert len(retries) == MAX_RETRIES, retries
     assert len(stream_errors(run)) >= 2
-    assert time.monotonic() - started < 30
 
 
 def test_given_a_login_whose_connection_drops_when_reading_then_one_sentence_naming_the_login(emu: Emulator, tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 Secrets: both API keys and the password of the config (the emulator's awkward ones, with `+/=`, `@`, a space,
 `%` and `&`; and the wrong ones of the failing configs), and every access token the emulator issued. Each is
-searched raw, `quote`d, `quote_plus`ed, `quote(safe="")`d and JSON-escaped. Debug logs are switched on both
-ways the CDK offers: the `--debug` flag and the platform's `LOG_LEVEL=debug`.
+searched raw, `quote`d, `quote_plus`ed, `quote(safe="")`d, as a Python `repr` or `ascii`, and each of these
+JSON-escaped once and twice (with and without `ensure_ascii`). Debug logs are switched on both ways the CDK
+offers: the `--debug` flag and the platform's `LOG_LEVEL=debug`. The emulator of the last tests takes
+credentials with a backslash, both quotes and a non-ASCII letter, whose forms all differ.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from emulator import Emulator
-from integration_tests.conftest import capture_issued_tokens, connector_config, stream_errors
+from integration_tests.conftest import capture_issued_tokens, connector_config, emulator_config, stream_errors
 from integration_tests.connector_runner import COMMAND, ConnectorRun, catalog_for, run_command
 
 WA_DATA = "/analytics/work/v2/call-records"
@@ -30,8 +32,15 @@ WRONG_CC_KEY = "cc+Wrong/Key=%zz&q"
 
 
 def secret_forms(value: str) -> dict[str, str]:
-    return {"raw": value, "quote": quote(value), "quote_plus": quote_plus(value), "quote_safe_none": quote(value, safe=""),
-            "json": json.dumps(value)[1:-1]}
+    forms = {"raw": value, "quote": quote(value), "quote_plus": quote_plus(value), "quote_safe_none": quote(value, safe=""),
+             "repr": repr(value)[1:-1], "ascii": ascii(value)[1:-1]}
+    for name, text in list(forms.items()):  # JSON-escaped once and twice, with and without ensure_ascii
+        for outer in (True, False):
+            once = json.dumps(text, ensure_ascii=outer)[1:-1]
+            forms[f"json({name}, ascii={outer})"] = once
+            for inner in (True, False):
+                forms[f"json(json({name}, ascii={inner}), ascii={outer})"] = json.dumps(json.dumps(text, ensure_ascii=inner)[1:-1], ensure_ascii=outer)[1:-1]
+    return forms
 
 
 def leaks(output: str, secrets: dict[str, str]) -> list[str]:
@@ -191,3 +200,56 @@ def test_given_the_login_answers_500_when_checking_with_debug_then_no_secret_is_
 
     assert run.connection_status["status"] == "FAILED"
     _assert_nothing_leaked(run, emu, config)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Credentials with a backslash, both quotes and a non-ASCII letter: every escaping gives a different text
+# ---------------------------------------------------------------------------------------------------------------------
+
+AWKWARD = {"wa_api_key": "k\\ey\"7'Z-\u00e9-wa-key", "wa_password": "p\\w\"7'Z-\u00e9-password", "cc_api_key": "c\\k\"7'Z-\u00e9-cc-key"}
+
+
+@pytest.fixture(scope="module")
+def awkward_emulator() -> Iterator[Emulator]:
+    with Emulator(emulator_config(**AWKWARD)) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def awkward(awkward_emulator: Emulator) -> Iterator[Emulator]:
+    awkward_emulator.clear_faults()
+    capture_issued_tokens(awkward_emulator).clear()
+    yield awkward_emulator
+
+
+@pytest.mark.parametrize("platform_debug", [False, True], ids=["--debug", "LOG_LEVEL=debug"])
+@pytest.mark.parametrize("command", ["check", "read"])
+def test_given_secrets_with_backslashes_quotes_and_accents_when_running_with_debug_logs_then_no_form_is_printed(
+    awkward: Emulator, tmp_path: Path, command: str, platform_debug: bool
+) -> None:
+    # The contact-center key travels in the query string; the Work Analytics key and token in headers, which
+    # debug logs show as a Python repr inside JSON (inside JSON again with LOG_LEVEL=debug).
+    config = _config(awkward)
+
+    run = run_with_debug(command, tmp_path, config, catalog_for(STREAMS) if command == "read" else None, platform_debug=platform_debug)
+
+    if command == "check":
+        assert run.connection_status == {"status": "SUCCEEDED"}
+    else:
+        assert run.returncode == 0, run.errors
+        assert run.records("call_records") and run.records("contact_center_cdrs")
+    assert capture_issued_tokens(awkward), "no login happened"
+    assert any("8x8-apikey" in line for line in run.stdout.splitlines()), "the request headers were not logged"
+    _assert_nothing_leaked(run, awkward, config)
+
+
+def test_given_wrong_secrets_with_backslashes_quotes_and_accents_when_reading_with_debug_then_no_form_is_printed(
+    awkward: Emulator, tmp_path: Path
+) -> None:
+    config = _config(awkward, cc={"api_key": "w\\rong\"cc'key-\u00e9"})
+    config["work_analytics"]["password"] = "w\\rong\"wa'password-\u00e9"
+
+    run = run_with_debug("read", tmp_path, config, catalog_for(STREAMS))
+
+    assert run.returncode != 0 and stream_errors(run)
+    _assert_nothing_leaked(run, awkward, config)

@@ -21,7 +21,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 import orjson
 
 from source_8x8_cdr.fastpath.entrypoint import entrypoint_for, write_record_lines
-from source_8x8_cdr.secrets import mask
+from source_8x8_cdr.components.network_errors import HostUnreachable
+from source_8x8_cdr.output import exit_when_stdout_closes, mask_text_only
+from source_8x8_cdr.secrets import mask_line
 from source_8x8_cdr.source import SourceEightByEightCdr
 
 
@@ -40,15 +42,18 @@ _RECORD_LINE = '{"type":"RECORD"'
 
 
 class ConfigErrorsWithoutTraceback(logging.Filter):
-    """Log lines about a refused config keep their sentence and lose the Python traceback.
+    """Log lines about a refused config or an unreachable host keep their sentence and lose the Python traceback.
 
-    The CDK logs every failed slice with its stack; for a config error (a wrong key, a PBX without access)
-    that is noise in front of the one sentence the user needs. Other errors keep their traceback.
+    The CDK logs every failed slice with its stack; for a config error (a wrong key, a PBX without access) or
+    a host that could not be reached (`network_errors.py`) that is noise in front of the one sentence the user
+    needs. Other errors keep their traceback.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error:
+        if isinstance(error, HostUnreachable) or (
+            isinstance(error, AirbyteTracedException) and error.failure_type == FailureType.config_error
+        ):
             record.exc_info, record.exc_text = None, None
         return True
 
@@ -57,32 +62,34 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     """Like the CDK's `launch`, and every message but a record passes the secret filter on its way out.
 
     The CDK filters logs and the traces it raises itself, but a stream's error trace (which quotes the
-    request URL, and with it the contact-center key) is written unfiltered. A config error raised while
+    request URL, and with it the contact-center key) is written unfiltered. The filter masks text values
+    only, never the JSON around them (`secrets.mask_line`, `output.py`). A config error raised while
     reading (bad state, a stream of an unconfigured API) is reported like one found before: one sentence,
-    no traceback in the logs.
+    no traceback in the logs. When stdout is closed by its reader, the connector exits at once and quietly.
     """
     entrypoint = entrypoint_for(source)
     parsed_args = entrypoint.parse_args(args)
     for handler in logging.getLogger().handlers + logging.getLogger("airbyte").handlers:
         handler.addFilter(ConfigErrorsWithoutTraceback())
-    with PRINT_BUFFER:
+    mask_text_only(logging.getLogger("airbyte"))
+    with exit_when_stdout_closes(), PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):
                 if type(line) is tuple:  # a page of records from the fast path
                     write_record_lines(line)
                     continue
                 if not line.startswith(_RECORD_LINE):
-                    line = mask(line)
+                    line = mask_line(line)
                 print(f"{line}\n", end="")
         except AirbyteTracedException as error:
             if error.failure_type != FailureType.config_error:
-                raise  # the CDK's handler reports it, stack trace included, as a system or transient error
+                raise  # the uncaught-exception hook reports it, stack trace included, as a system or transient error
             problem = error.message or error.internal_message or "The configuration cannot be used."
             sys.exit(_report_config_problem(parsed_args.command, problem))
 
 
 def _print(message: AirbyteMessage) -> None:
-    print(mask(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()), flush=True)
+    print(mask_line(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()), flush=True)
 
 
 def _report_config_problem(command: str, problem: str) -> int:

@@ -23,6 +23,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_8x8_cdr import fastpath
 from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
+from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import check_state
 from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
@@ -158,7 +159,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         """The first record of the API's check stream, read by a source built for it: one record a page, fewer
         retries. None when it was read (or there was none), else why not."""
         config = self.effective_config
-        probe_config = {**config, api: {**config[api], CHECK_PAGE_SIZE[api]: 1}, "max_retries": min(int(config.get("max_retries", 5)), 2)}
+        probe_config = {**config, api: {**config[api], CHECK_PAGE_SIZE[api]: 1}, "max_retries": min(int(config.get("max_retries", 5)), 2), CHECKING_CONNECTION: True}
         try:
             probe = SourceEightByEightCdr(config=probe_config, read_by_page=False)  # a few records: the stock path
             streams = {stream.name: stream for stream in probe.streams(probe_config)}

@@ -51,7 +51,9 @@ def _foreign_private_uses(path: Path, root: Path = PACKAGE) -> Iterator[str]:
             yield from (f"{path.relative_to(root)}:{node.lineno} import {alias.name}" for alias in node.names if alias.name.startswith("_"))
 
 
-_DOMAIN_PRIVATE_NAMES = set().union(*(_own_private_names(ast.parse(path.read_text())) for path in DOMAIN_MODULES))
+# Public names of the standard library that begin with an underscore.
+_PUBLIC_UNDERSCORE_NAMES = {"_exit", "_asdict", "_replace", "_fields"}
+_DOMAIN_PRIVATE_NAMES = _PUBLIC_UNDERSCORE_NAMES | set().union(*(_own_private_names(ast.parse(path.read_text())) for path in DOMAIN_MODULES))
 
 
 class TestPackages:

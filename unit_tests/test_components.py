@@ -841,6 +841,14 @@ class TestSecretForms:
         assert [len(form) for form in forms] == sorted((len(form) for form in forms), reverse=True)
 
 
+def _filter_lists(monkeypatch: pytest.MonkeyPatch) -> List[List[str]]:
+    """The lists given to the CDK's secret filter from now on, starting from no registered secret."""
+    given: List[List[str]] = []
+    monkeypatch.setattr(secrets, "_registered", set())
+    monkeypatch.setattr(secrets, "update_secrets", given.append)
+    return given
+
+
 class TestRegisterSecret:
     def test_given_registered_secret_when_filtering_any_form_then_masked(self) -> None:
         secrets.register_secret(_SECRET)
@@ -861,27 +869,39 @@ class TestRegisterSecret:
         assert "https://host/api?key=" in masked and "&page=1" in masked
 
     def test_given_same_secret_twice_when_registered_then_added_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        added: List[str] = []
-        monkeypatch.setattr(secrets, "add_to_secrets", added.append)
+        given = _filter_lists(monkeypatch)
         value = "twice/registered+secret"
 
         secrets.register_secret(value)
         secrets.register_secret(value)
 
-        assert sorted(added) == sorted(secrets.secret_forms(value))
+        assert given == [list(secrets.secret_forms(value))]
 
-    @pytest.mark.parametrize("value", [None, "", "x", 12345, ["a-list"]], ids=["none", "empty", "one_char", "int", "list"])
+    @pytest.mark.parametrize("value", [None, "", 12345, ["a-list"]], ids=["none", "empty", "int", "list"])
     def test_given_nothing_worth_masking_when_registered_then_ignored(self, value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-        added: List[str] = []
-        monkeypatch.setattr(secrets, "add_to_secrets", added.append)
+        given = _filter_lists(monkeypatch)
 
         secrets.register_secret(value)
 
-        assert added == []
+        assert given == []
+
+    def test_given_a_one_character_secret_when_registered_then_only_its_raw_value_as_the_cdk_does(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+
+        secrets.register_secret('"')
+
+        assert given == [['"']]
+
+    def test_given_a_short_secret_inside_a_longer_one_when_registered_then_the_longer_is_replaced_first(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+
+        secrets.register_secret("e")
+        secrets.register_secret("key-of-realistic-length")
+
+        assert given[-1][0] == "key-of-realistic-length" and given[-1][-1] == "e"
 
     def test_given_config_when_registered_then_keys_and_password_registered_not_username(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        added: List[str] = []
-        monkeypatch.setattr(secrets, "add_to_secrets", added.append)
+        given = _filter_lists(monkeypatch)
         config = {
             "work_analytics": {"api_key": "wa-key-1", "username": "analyst@example.com", "password": "wa-pass-1"},
             "contact_center": {"api_key": "cc-key-1", "base_url": "https://cc.example.com"},
@@ -889,5 +909,5 @@ class TestRegisterSecret:
 
         secrets.register_config_secrets(config)
 
-        assert {"wa-key-1", "wa-pass-1", "cc-key-1"} <= set(added)
-        assert not any("analyst" in form or "cc.example.com" in form for form in added)
+        assert {"wa-key-1", "wa-pass-1", "cc-key-1"} <= set(given[-1])
+        assert not any("analyst" in form or "cc.example.com" in form for form in given[-1])

@@ -7,7 +7,6 @@ import threading
 import time
 from dataclasses import InitVar, dataclass
 from typing import Any, Mapping, Optional, Union
-from urllib.parse import urlsplit
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -17,6 +16,7 @@ from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr.components.interpolation import interpolate
+from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION, NetworkRetries, host_of
 from source_8x8_cdr.components.page_body import NOT_JSON, parsed_body
 from source_8x8_cdr.secrets import register_secret
 
@@ -66,6 +66,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
         self._token: Optional[str] = None
         self._refresh_at = 0.0
         self._session = requests.Session()
+        self._network = NetworkRetries("the Work Analytics login", "work_analytics.base_url", self._attempts - 1, self._backoff,
+                                       checking=bool(self.config.get(CHECKING_CONNECTION)))
 
     @property
     def auth_header(self) -> str:
@@ -93,6 +95,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
         """One login, tried again on a network error, a 429/5xx or a cut-off answer (not on refused credentials)."""
         url = f"{self._base_url}/v1/oauth/token"
         attempts = self._attempts
+        self._network.raise_if_unreachable()
+        started = time.monotonic()
         for attempt in range(1, attempts + 1):
             try:
                 response = self._session.post(
@@ -101,14 +105,9 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
                     data={"username": self._username, "password": self._password},
                     timeout=self.timeout_seconds,
                 )
-            except requests.RequestException as error:
-                failure = AirbyteTracedException(
-                    message=f"Could not reach the Work Analytics login at {_host(url)} ({type(error).__name__}). "
-                    "Check work_analytics.base_url and the network.",
-                    internal_message=f"login request failed: {type(error).__name__}",
-                    failure_type=FailureType.transient_error,
-                )
-                retry_after = None
+            except requests.RequestException as error:  # logged, or raised as one sentence after the last attempt
+                time.sleep(self._network.pause_after(error, url, attempt, started, self.timeout_seconds))
+                continue
             else:
                 body = parsed_body(response)
                 if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
@@ -145,10 +144,6 @@ def _as_seconds(value: Any, default: float) -> float:
     return seconds if seconds > 0 else default
 
 
-def _host(url: str) -> str:
-    return urlsplit(url).netloc.rsplit("@", 1)[-1]
-
-
 def _login_failure_message(status: int, body: Any, url: str) -> str:
     if isinstance(body, dict) and body.get("code") == "SHA001":
         return "Work Analytics rejected the API key (8x8 code SHA001). Check work_analytics.api_key."
@@ -159,7 +154,7 @@ def _login_failure_message(status: int, body: Any, url: str) -> str:
         )
     if body is NOT_JSON:
         return (
-            f"The Work Analytics login at {_host(url)} answered HTTP {status} with a body that is not JSON. "
+            f"The Work Analytics login at {host_of(url)} answered HTTP {status} with a body that is not JSON. "
             "Check work_analytics.base_url (default https://api.8x8.com/analytics/work)."
         )
-    return f"The Work Analytics login at {_host(url)} failed with HTTP {status}. Check the work_analytics settings."
+    return f"The Work Analytics login at {host_of(url)} failed with HTTP {status}. Check the work_analytics settings."

@@ -11,6 +11,7 @@ from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_sta
     CustomFormatConcurrentStreamStateConverter,
 )
 
+from source_8x8_cdr.components.network_errors import retry_network_errors
 from source_8x8_cdr.fastpath.cursor import tune_cursor
 from source_8x8_cdr.fastpath.memory import place_pages_first
 from source_8x8_cdr.fastpath.pages import RecordPageMessage, can_read_by_page, read_by_page, read_pages_in, record_messages
@@ -41,6 +42,11 @@ def adapt_source(source: Any) -> None:
 
 
 def _adapt_stream(stream: Any) -> None:
+    factory = getattr(getattr(stream, "_stream_partition_generator", None), "_partition_factory", None)
+    requester = getattr(getattr(factory, "_retriever", None), "requester", None)
+    policy = getattr(requester, "network_policy", None)
+    if policy is not None:
+        retry_network_errors(requester._http_client._session, policy)
     converter = getattr(getattr(stream, "cursor", None), "_connector_state_converter", None)
     if isinstance(converter, CustomFormatConcurrentStreamStateConverter):
         tune_cursor(stream)

@@ -1,0 +1,184 @@
+"""Secret masking that changes the text people read and never the protocol around it (`secrets.py`, `output.py`)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from contextlib import redirect_stdout
+from typing import Iterator
+from urllib.parse import quote, quote_plus
+
+import orjson
+import pytest
+from airbyte_cdk.logger import AirbyteLogFormatter
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteLogMessage,
+    AirbyteMessage,
+    AirbyteMessageSerializer,
+    AirbyteStateBlob,
+    AirbyteStateMessage,
+    AirbyteStateType,
+    AirbyteStreamState,
+    FailureType,
+    Level,
+    Status,
+    StreamDescriptor,
+    Type,
+)
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_8x8_cdr import secrets
+from source_8x8_cdr.output import TextMaskingLogFormatter, report_uncaught_exception
+
+# Secrets that occur in the JSON frame of every message: masking the frame would corrupt it.
+FRAME_SECRETS = ["p", "e", "1", "true", "type", "RECORD", "status", "message", "LOG"]
+AWKWARD = "k\\ey\"7'Z-é"
+
+
+@pytest.fixture
+def registered() -> Iterator[None]:
+    """Lets a test register secrets in the CDK's real filter; the registered set is put back afterwards."""
+    saved = set(secrets._registered)
+    yield
+    secrets._registered.clear()
+    secrets._registered.update(saved)
+    secrets._give_filter_all_forms()
+
+
+def _line(message: AirbyteMessage) -> str:
+    return orjson.dumps(AirbyteMessageSerializer.dump(message)).decode()
+
+
+def _messages(text: str) -> list[AirbyteMessage]:
+    stream = StreamDescriptor(name="contact_center_cdrs")
+    error = AirbyteTracedException(message=f"failed: {text}", internal_message=f"internal {text}",
+                                   failure_type=FailureType.transient_error, stream_descriptor=stream)
+    state = AirbyteStateMessage(type=AirbyteStateType.STREAM,
+                                stream=AirbyteStreamState(stream_descriptor=stream, stream_state=AirbyteStateBlob(timestamp="2026-01-01T00:00:00.000000Z")))
+    return [
+        AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message=f"Request to {text} took 1 s")),
+        error.as_airbyte_message(),
+        AirbyteMessage(type=Type.CONNECTION_STATUS, connectionStatus=AirbyteConnectionStatus(status=Status.FAILED, message=f"rejected {text}")),
+        AirbyteMessage(type=Type.STATE, state=state),
+    ]
+
+
+class TestSecretForms:
+    def test_given_backslash_quotes_and_non_ascii_when_forms_then_every_escaping_a_log_line_can_hold(self) -> None:
+        forms = set(secrets.secret_forms(AWKWARD))
+
+        in_repr = repr(AWKWARD)[1:-1]
+        assert {AWKWARD, in_repr, ascii(AWKWARD)[1:-1], quote(AWKWARD, safe=""), quote_plus(AWKWARD)} <= forms
+        for text in (AWKWARD, in_repr):
+            for outer in (True, False):
+                once = json.dumps(text, ensure_ascii=outer)[1:-1]
+                assert once in forms
+                for inner in (True, False):
+                    assert json.dumps(json.dumps(text, ensure_ascii=inner)[1:-1], ensure_ascii=outer)[1:-1] in forms
+
+    def test_given_headers_logged_as_repr_inside_json_when_masked_then_the_key_is_gone(self, registered: None) -> None:
+        secrets.register_secret(AWKWARD)
+        headers = str({"Authorization": "Bearer abc", "8x8-apikey": AWKWARD})
+        debug_line = json.dumps({"message": "Making outbound API request", "data": {"headers": headers}})
+        platform_line = json.dumps(f"Extra logs: {json.dumps({'headers': headers})}")
+
+        for text in (headers, debug_line, platform_line, json.dumps(debug_line)):
+            assert "'8x8-apikey': '****'" in secrets.mask(text).replace("\\", "").replace('"', "'")
+            assert "ey" not in secrets.mask(text).split("8x8-apikey")[1]
+
+
+class TestMaskLine:
+    @pytest.mark.parametrize("secret", FRAME_SECRETS)
+    def test_given_a_secret_found_in_the_json_frame_when_masking_each_kind_of_message_then_it_still_parses(self, secret: str, registered: None) -> None:
+        secrets.register_secret(secret)
+
+        for message in _messages(f"secret {secret} here"):
+            line = _line(message)
+
+            masked = secrets.mask_line(line)
+
+            parsed = AirbyteMessageSerializer.load(orjson.loads(masked))
+            assert parsed.type == message.type
+            assert set(orjson.loads(masked)) == set(orjson.loads(line))
+
+    def test_given_a_secret_in_text_values_when_masking_then_only_the_text_changes(self, registered: None) -> None:
+        secrets.register_secret(AWKWARD)
+
+        log, trace, status, state = (orjson.loads(secrets.mask_line(_line(m))) for m in _messages(f"secret {AWKWARD} here"))
+
+        assert log["log"]["message"] == "Request to secret **** here took 1 s"
+        assert trace["trace"]["error"]["message"] == "failed: secret **** here"
+        assert trace["trace"]["error"]["internal_message"] == "internal secret **** here"
+        assert status["connectionStatus"] == {"status": "FAILED", "message": "rejected secret **** here"}
+        assert state["state"]["stream"]["stream_state"] == {"timestamp": "2026-01-01T00:00:00.000000Z"}
+
+    def test_given_a_secret_equal_to_a_state_value_when_masking_then_the_state_is_unchanged(self, registered: None) -> None:
+        state = _line(_messages("x")[3])
+        secrets.register_secret("2026-01-01T00:00:00.000000Z")
+
+        assert secrets.mask_line(state) == state
+
+    def test_given_no_secret_in_a_line_when_masking_then_it_is_returned_as_it_is(self, registered: None) -> None:
+        secrets.register_secret("not-in-the-line")
+        line = '{"type":"LOG","log":{"level":"INFO","message":"Starting syncing"}}'
+
+        assert secrets.mask_line(line) is line
+
+    def test_given_a_state_with_an_integer_beyond_64_bits_when_masking_then_it_is_kept_exact(self, registered: None) -> None:
+        secrets.register_secret("status")
+        line = '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"status"},"stream_state":{"id":123456789012345678901234567890}}}}'
+
+        assert json.loads(secrets.mask_line(line)) == json.loads(line)
+
+
+class TestTextMaskingLogFormatter:
+    def _debug_record(self, headers: str) -> logging.LogRecord:
+        record = logging.LogRecord("airbyte", logging.DEBUG, __file__, 1, "Making outbound API request", None, None)
+        record.headers = headers
+        return record
+
+    @pytest.mark.parametrize("secret", FRAME_SECRETS)
+    def test_given_debug_flag_and_a_secret_in_the_frame_when_formatting_then_the_debug_line_keeps_its_keys(self, secret: str, registered: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("LOG_LEVEL", raising=False)
+        secrets.register_secret(secret)
+
+        line = TextMaskingLogFormatter("%(message)s").format(self._debug_record(f"{{'8x8-apikey': '{secret}'}}"))
+
+        assert set(json.loads(line)) == {"type", "message", "data"}
+        assert json.loads(line)["type"] == "DEBUG" and "headers" in json.loads(line)["data"]
+
+    def test_given_debug_flag_and_a_key_in_the_headers_when_formatting_then_masked(self, registered: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("LOG_LEVEL", raising=False)
+        secrets.register_secret(AWKWARD)
+
+        line = TextMaskingLogFormatter("%(message)s").format(self._debug_record(str({"8x8-apikey": AWKWARD})))
+
+        assert json.loads(line)["data"]["headers"] == "{'8x8-apikey': '****'}"
+
+    def test_given_the_cdk_formatter_when_a_secret_is_in_the_frame_then_it_corrupts_the_line(self, registered: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Why `TextMaskingLogFormatter` exists: the CDK masks the serialized `--debug` line as a whole.
+        monkeypatch.delenv("LOG_LEVEL", raising=False)
+        secrets.register_secret("type")
+
+        line = AirbyteLogFormatter("%(message)s").format(self._debug_record("{}"))
+
+        assert '"type"' not in line
+
+
+class TestUncaughtExceptionHook:
+    @pytest.mark.parametrize("secret", ["type", "true", "e"])
+    def test_given_a_secret_in_the_frame_when_an_error_escapes_then_its_trace_still_parses(self, secret: str, registered: None) -> None:
+        secrets.register_secret(secret)
+        hook = report_uncaught_exception(logging.getLogger("test_secrets"))
+        error = AirbyteTracedException(message=f"failed with {secret}", failure_type=FailureType.system_error)
+        printed = io.StringIO()
+
+        with redirect_stdout(printed):
+            hook(AirbyteTracedException, error, None)
+
+        lines = printed.getvalue().splitlines()  # the FATAL log (when the log goes to stdout), then the trace
+        message = AirbyteMessageSerializer.load(orjson.loads(lines[-1]))
+        assert message.type == Type.TRACE and message.trace.error.message == secrets.mask(f"failed with {secret}")
+        assert "****" in message.trace.error.message

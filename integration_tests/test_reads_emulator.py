@@ -10,6 +10,7 @@ streams that fail); only the first incremental read is shared, by the test that 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -82,6 +83,8 @@ def assert_exact_set(records: list[dict], expected: list[dict], stream: str) -> 
     """The same primary keys, none twice, and every record *equal* to the API's row, null fields included
     (`assert_exact_records` of conftest.py, which leaves null fields out, plus that strict comparison)."""
     assert_exact_records(records, expected, stream)
+    if os.environ.get(STOCK_PATH_VARIABLE):
+        return  # the CDK's record serializer leaves null fields out (`without_nulls`); the fast path writes them
     emitted = {record_key(stream, record): record for record in records}
     different = [record_key(stream, row) for row in expected if emitted[record_key(stream, row)] != row]
     assert not different, f"{stream}: {len(different)} records differ from the API's rows in a null field, e.g. {different[:3]}"
@@ -410,4 +413,6 @@ def test_given_state_after_all_data_when_read_then_no_record_and_the_state_is_ke
     given = {entry["stream"]["stream_descriptor"]["name"]: entry["stream"]["stream_state"] for entry in state}
     for stream in INCREMENTAL_STREAMS:
         assert run.records(stream) == []
-        assert run.last_state(stream) in (None, given[stream]), f"{stream}: {run.last_state(stream)}"
+        kept = run.last_state(stream)
+        cursor = CURSORS[stream]
+        assert kept is None or (kept.keys() == given[stream].keys() and state_moment(kept[cursor]) == state_moment(given[stream][cursor])), f"{stream}: {kept}"

@@ -204,10 +204,11 @@ def test_given_one_malformed_page_when_reading_then_the_slice_restarts_and_recor
 def test_given_a_record_with_wrong_types_when_reading_then_every_other_record_once_and_the_spoiled_one_not_placed_twice(emu: Emulator, tmp_path: Path) -> None:
     # wrong_types replaces one record's `timestamp` with the number 1700000000000 (an instant in 2023, outside
     # every requested window) and other fields with wrong types. That record's own time is gone: no slice owns
-    # it, so it is not emitted; every other record is, exactly once, and the sync succeeds.
-    emu.set_faults([{"kind": "wrong_types", "path": CDR_PATH, "after": 1, "times": 1}])
+    # it, so it is not emitted; every other record is, exactly once, and the sync succeeds. (Without a lookback the
+    # spoiled first record of a window is its slice's own: with one, the slice before would own and read it.)
+    emu.set_faults([{"kind": "wrong_types", "path": CDR_PATH, "after": 2, "times": 1}])  # the second slice's first page
 
-    run = _read(emu, tmp_path)
+    run = _read(emu, tmp_path, lookback_window_minutes=0)
 
     assert run.returncode == 0, run.errors
     records = run.records(STREAM)

@@ -8,10 +8,11 @@ FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473
 
 WORKDIR /airbyte/integration_code
 
-# Only what `pip install .` needs: setup.py and the package (its manifest.yaml and schemas are package data).
-COPY setup.py ./
+# Only what `pip install .` needs: setup.py, the tested versions and the package (its manifest.yaml and
+# schemas are package data).
+COPY setup.py constraints.txt ./
 COPY source_8x8_cdr ./source_8x8_cdr
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir -c constraints.txt .
 
 FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473649ecb593f56f58e5d0096a87ee0b231777e2e3e73
 
@@ -25,5 +26,5 @@ USER airbyte
 ENV AIRBYTE_ENTRYPOINT="source-8x8-cdr"
 ENTRYPOINT ["source-8x8-cdr"]
 
-LABEL io.airbyte.version=0.1.0
+LABEL io.airbyte.version=1.0.0
 LABEL io.airbyte.name=airbyte/source-8x8-cdr

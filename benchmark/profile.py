@@ -93,6 +93,8 @@ FILE_STAGE_OF = {"print_buffer.py": "main: stdout write (PrintBuffer)", "record_
                  "manifest_component_transformer.py": "start-up: manifest, streams, config",
                  "manifest_reference_resolver.py": "start-up: manifest, streams, config"}
 STAGE_ORDER = [stage for stage, _ in STAGES] + ["other"]
+# Where a frame's file path is cut: installed packages, and this checkout (derived at run time).
+_PATH_MARKERS = ("site-packages/", f"{Path(__file__).resolve().parent.parent}/")
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
@@ -101,7 +103,7 @@ def _frame_name(frame: str) -> tuple[str, str]:
     if not match:
         return frame.strip(), ""
     path = match.group("file")
-    for marker in ("site-packages/", "/work/main/"):
+    for marker in _PATH_MARKERS:
         path = path.split(marker)[-1]
     return match.group("function"), path
 
@@ -208,7 +210,7 @@ def summarize_pstats(path: Path, records: int) -> dict[str, Any]:
 
     def label(key: tuple) -> str:
         file, _, name = key
-        for marker in ("site-packages/", "/work/main/"):
+        for marker in _PATH_MARKERS:
             file = file.split(marker)[-1]
         return f"{name} ({file})"
 
@@ -231,9 +233,9 @@ def summarize_pstats(path: Path, records: int) -> dict[str, Any]:
         for suffix, stage in FILE_STAGE_OF.items():
             if file.endswith(suffix):
                 return stage
-        if file.endswith("components.py") and name in ("filter_records", "cursor_moment", "_slice_state"):
+        if file.endswith(("components/filtering.py", "components/timeutil.py")) and name in ("filter_records", "keep", "cursor_moment", "_slice_state"):
             return "record filter"
-        if file.endswith("components.py") and name == "extract_records":
+        if file.endswith("components/extraction.py") and name == "extract_records":
             return "extractor"
         if depth > 12:
             return "other"

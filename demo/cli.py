@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
-from demo import offline, summary
+from demo import busiest, offline, summary
 from demo.output import Console, DemoError, config_secrets
 
 if TYPE_CHECKING:  # `demo.sync` imports PyAirbyte, which may only happen after `offline.prepare()`
@@ -176,6 +176,14 @@ class TwoRuns:
             "by its start. The cache merged them on the primary key; the reference lists are read whole each run.",
         ])
         self._section("Records in the cache now", summary.records_table(after))
+        self._section(
+            "Calls and contact-center CDRs per day (talk time averaged over the calls that talked)",
+            summary.daily_table(summary.take_daily(self.sync.cache, self.sync.streams)),
+        )
+        self._section(
+            f"Busiest extensions over the synced days ({busiest.TABLE}: 8x8's daily summaries, summed)",
+            busiest.busiest_extensions_table(self.sync.cache),
+        )
         return after
 
     def _section(self, title: str, lines: list[str]) -> None:

@@ -83,7 +83,11 @@ def connector_config(emu: Emulator, plan: Plan, run_at: datetime) -> dict[str, A
     }
 
 
+def served_rows(emu: Emulator, plan: Plan, stream: str) -> list[dict[str, Any]]:
+    """What the emulator serves for `stream` now, over the plan's data range."""
+    return emu.ground_truth(stream, plan.start, min(emu.now, plan.end))
+
+
 def served_keys(emu: Emulator, plan: Plan, stream: str, primary_key: str) -> set[str]:
     """The primary keys of what the emulator serves for `stream` now, over the plan's data range."""
-    end = min(emu.now, plan.end)
-    return {str(row[primary_key]) for row in emu.ground_truth(stream, plan.start, end)}
+    return {str(row[primary_key]) for row in served_rows(emu, plan, stream)}

@@ -1,8 +1,10 @@
 """What the demo knows about each of the connector's nine streams, to summarise them.
 
 Column names are lower-cased because PyAirbyte's DuckDB cache lower-cases them (`startTimeUTC` is
-stored as `starttimeutc`). Cursor values are compared as epoch milliseconds: Work Analytics sends
-`startTimeUTC` as epoch milliseconds, the contact-center API `timestamp` as ISO 8601 with an offset.
+stored as `starttimeutc`). Cursor values are compared as epoch milliseconds, read from typed columns:
+`startTimeUTC` is a BIGINT of epoch milliseconds, the CDR `timestamp` a TIMESTAMP holding UTC (PyAirbyte
+declares instants without a time zone, so the connector sends them in UTC: docs/8x8-cdr.md, "Loading with
+PyAirbyte").
 """
 
 from __future__ import annotations
@@ -36,9 +38,7 @@ class StreamInfo:
         if self.cursor is None:
             return None
         column = f'"{self.cursor.lower()}"'
-        if self.api == WORK_ANALYTICS:
-            return f"TRY_CAST({column} AS BIGINT)"
-        return f"epoch_ms(TRY_CAST({column} AS TIMESTAMPTZ))"
+        return column if self.api == WORK_ANALYTICS else f"epoch_ms({column})"
 
 
 STREAMS = (

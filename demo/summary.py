@@ -3,7 +3,8 @@
 A `Snapshot` is read from the DuckDB cache after each run: per stream, the rows, the primary keys,
 the cursor range, the most common values of one field and the state PyAirbyte saved. Comparing the
 snapshots before and after run 2 tells which records were new (their primary key was not cached
-before) and which were read again.
+before) and which were read again. `take_daily` sums calls and CDRs per UTC day from the typed columns
+(epoch milliseconds, instants, integers and numbers as such: no text is cast).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _stream_snapshot(cache: Cache, states: Any, info: StreamInfo) -> StreamSnaps
     if info.top_field:
         column = f'"{info.top_field.lower()}"'
         rows = cache.run_sql_query(
-            f"SELECT coalesce(CAST({column} AS VARCHAR), '(empty)') AS value, count(*) AS n FROM {table} "
+            f"SELECT coalesce({column}, '(empty)') AS value, count(*) AS n FROM {table} "
             f"GROUP BY 1 ORDER BY n DESC, value LIMIT {TOP_VALUES}"
         )
         snapshot.top = [(row["value"], int(row["n"])) for row in rows]
@@ -86,6 +87,37 @@ def _stream_snapshot(cache: Cache, states: Any, info: StreamInfo) -> StreamSnaps
     return snapshot
 
 
+# -- per day, from the typed columns ------------------------------------------------------------------------
+
+# Per stream: the UTC day of each row, and the average shown beside the day's count.
+DAILY = {
+    "call_records": ('CAST(epoch_ms("starttimeutc") AS DATE)', 'avg("talktimems") FILTER (WHERE "talktimems" > 0)'),
+    "contact_center_cdrs": ('CAST("timestamp" AS DATE)', 'avg("cpc")'),
+}
+Daily = dict[str, dict[str, tuple[int, Optional[float]]]]  # day -> stream -> (rows, average)
+
+
+def take_daily(cache: Cache, stream_names: Sequence[str]) -> Daily:
+    """Calls per UTC day with their average talk time (`talkTimeMS` of the calls that talked), and CDRs per
+    UTC day (of their `timestamp`) with their average cost (`cpc`)."""
+    days: Daily = {}
+    for name, (day, average) in DAILY.items():
+        if name in stream_names:
+            sql = f'SELECT {day} AS day, count(*) AS n, {average} AS average FROM "{name}" GROUP BY 1'
+            for row in cache.run_sql_query(sql):
+                days.setdefault(str(row["day"]), {})[name] = (int(row["n"]), row["average"])
+    return dict(sorted(days.items()))
+
+
+def daily_table(days: Daily) -> list[str]:
+    rows = []
+    for day, streams in days.items():
+        calls, talk_ms = streams.get("call_records", (0, None))
+        cdrs, cost = streams.get("contact_center_cdrs", (0, None))
+        rows.append([day, calls, minutes_seconds(talk_ms), cdrs, None if cost is None else f"{cost:.4f}"])
+    return tables.render(["day (UTC)", "calls", "talk time, avg", "CDRs", "cost, avg (USD)"], rows) if rows else []
+
+
 # -- formatting ----------------------------------------------------------------------------------------------
 
 
@@ -93,6 +125,14 @@ def utc_text(ms: Optional[int]) -> Optional[str]:
     if ms is None:
         return None
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def minutes_seconds(ms: Optional[float]) -> Optional[str]:
+    """`m:ss`, rounded to the second."""
+    if ms is None:
+        return None
+    minutes, seconds = divmod(round(ms / 1000), 60)
+    return f"{minutes}:{seconds:02d}"
 
 
 def _iso_as_utc(value: str) -> str:

@@ -42,11 +42,9 @@ def connector_executable() -> Path:
 def quiet() -> Iterator[io.StringIO]:
     """Captures what PyAirbyte prints around a sync.
 
-    Its chatter is the log file's path, `Using local executable`, `Completed ... sync at`, a hint
-    about `force_full_refresh` on the second run, and a `Could not determine airbyte type` note per
-    column on every run, because the connector's schemas allow a field to be, e.g., an integer or a
-    string, as the vendor sends either; PyAirbyte stores such columns as VARCHAR, which is what we
-    want. The demo prints its own account of the sync; the captured text is shown if a sync fails.
+    Its chatter is the log file's path, `Using local executable`, `Completed ... sync at` and a hint
+    about `force_full_refresh` on the second run. The demo prints its own account of the sync; the
+    captured text is shown if a sync fails.
     """
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):

@@ -6,7 +6,7 @@ import re
 from typing import Sequence
 
 Cell = object
-NUMBER = re.compile(r"-?[\d,]+(\.\d+)?%?")
+NUMBER = re.compile(r"-?[\d,]+([.:]\d+)?%?")  # 1,200  0.1864  12.5%  10:17
 
 
 def _text(value: Cell) -> str:
@@ -20,7 +20,7 @@ def _text(value: Cell) -> str:
 
 
 def _numeric(value: Cell) -> bool:
-    """Numbers, percentages and blanks line up on the right."""
+    """Numbers, percentages, durations (m:ss) and blanks line up on the right."""
     if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
         return True
     return isinstance(value, str) and bool(NUMBER.fullmatch(value))

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--end-time-inclusive", dest="end_time_inclusive", action="store_true", default=False)
     p.add_argument("--end-time-exclusive", dest="end_time_inclusive", action="store_false")
     p.add_argument("--wa-last-page", choices=WA_LAST_PAGE_MODES, default="no_data_page")
+    p.add_argument("--wa-summary-trailing-comma", action="store_true",
+                   help="end each summary object with a comma, as the vendor's published example does")
     p.add_argument("--cc-token-placement", choices=CC_TOKEN_PLACEMENTS, default="every_page")
     p.add_argument("--cc-search-cap", type=int, default=10_000)
     p.add_argument("--cc-select-by", choices=CC_SELECT_BY, default="end_time",
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         calls_per_day=args.calls_per_day, cc_records_per_day=args.cc_records_per_day, latency_ms=args.latency_ms,
         faults=rules, cache_mb=args.cache_mb, token_lifetime_s=args.token_lifetime, scroll_ttl_s=args.scroll_ttl,
         end_time_inclusive=args.end_time_inclusive, wa_last_page=args.wa_last_page,
+        wa_summary_trailing_comma=args.wa_summary_trailing_comma,
         cc_bad_key_status=args.cc_bad_key_status, cc_time_zone=args.cc_time_zone,
         cc_end_inclusive=args.cc_end_inclusive, cc_token_placement=args.cc_token_placement,
         cc_search_cap=args.cc_search_cap, cc_max_per_page=args.cc_max_per_page, cc_select_by=args.cc_select_by,

@@ -1,7 +1,8 @@
 """Emulator settings: one dataclass, every field defaulted.
 
 Each switch selects one of the plausible vendor behaviours that the published documents leave
-open (see ``/work/shared/api-docs/FACTS.md``), so a client can be tested against all of them.
+open (8x8's Work Analytics developer documentation and OpenAPI reference, and the contact-center
+CDR API's REST reference), so a client can be tested against all of them.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ class EmulatorConfig:
     old fixed range needs a matching ``now``.
 
     The behaviour switches (``latency_ms``, ``token_lifetime_s``, ``scroll_ttl_s``,
-    ``end_time_inclusive``, ``wa_last_page`` and every ``cc_*`` field except ``cc_api_key``) are read
-    on each request, so they may be changed on ``emulator.config`` while it runs. The data settings
-    and credentials may not.
+    ``end_time_inclusive``, ``wa_last_page``, ``wa_summary_trailing_comma`` and every ``cc_*`` field
+    except ``cc_api_key``) are read on each request, so they may be changed on ``emulator.config``
+    while it runs. The data settings and credentials may not.
     """
 
     seed: int = 42
@@ -68,6 +69,7 @@ class EmulatorConfig:
     scroll_ttl_s: float = 300.0
     end_time_inclusive: bool = False  # endTime compared with <= (True) or < (False)
     wa_last_page: str = "no_data_page"  # one of WA_LAST_PAGE_MODES
+    wa_summary_trailing_comma: bool = False  # summary bodies end each object with a comma, as the vendor's example
 
     # contact-center CDR API
     cc_api_key: str = "cc+Api/Key=voiso7f3a9"

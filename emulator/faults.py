@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import Any
 
@@ -183,6 +184,7 @@ def empty_page(contact_center: bool, new_token: str) -> Response:
 
 
 _PAYLOAD_KEYS = ("data", "records", "access_token")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def rewrite(kind: str, response: Response) -> Response:
@@ -214,7 +216,8 @@ def _with_odd_values(payload: Any) -> Any:
 
 
 def _wrong_types(payload: Any) -> Any:
-    """One record with mistyped fields: numbers as strings and strings as numbers."""
+    """One record with values in other forms than documented, each of a kind a client must convert, and one
+    value no client can read as its type (a Work Analytics `callTime` of "n/a", a CDR `num_segments` of "two")."""
     if isinstance(payload, list):  # a reference list
         return [{**payload[0], "id": str(payload[0].get("id"))}] + payload[1:] if payload else [{"id": "1"}]
     if "data" in payload:
@@ -228,12 +231,21 @@ def _wrong_types(payload: Any) -> Any:
             first["talkTimeMS"] = str(first["talkTimeMS"])
         if "departments" in first:
             first["departments"] = ",".join(first["departments"] or [])  # a list as a string
+        if "disconnectedTimeUTC" in first:
+            first["disconnectedTimeUTC"] = float(first["disconnectedTimeUTC"])  # an integer as 1.0e12-style float
+        if "recordServiceOn" in first:
+            first["recordServiceOn"] = str(first["recordServiceOn"]).lower()  # a boolean as "true"/"false"
+        first["callTime"] = "n/a"  # not a number at all
         payload["data"] = [first] + rows[1:]
     elif "records" in payload:
-        rows = payload["records"] or [{"uuid": "00000000-0000-4000-8000-000000000000", "timestamp": ""}]
+        rows = payload["records"] or [{"uuid": "00000000-0000-4000-8000-000000000000", "timestamp": "2024-07-31T12:43:09.000-03:00"}]
         first = dict(rows[0])
-        first.update({"timestamp": 1_700_000_000_000, "agent_id": str(first.get("agent_id")),
-                      "cpc": str(first.get("cpc")), "duration": 79})
+        moment = datetime.fromisoformat(first["timestamp"])
+        first.update({"timestamp": (moment - _EPOCH) // timedelta(milliseconds=1),  # the same instant, epoch ms
+                      "agent_id": "" if first.get("agent_id") is None else str(first["agent_id"]),
+                      "cpc": str(first.get("cpc")), "duration": 79, "num_segments": "two"})
+        if isinstance(first.get("sla"), dict):
+            first["sla"] = [first["sla"]]  # the documented array around the object
         payload["records"] = [first] + rows[1:]
     elif "expires_in" in payload:
         payload["expires_in"] = str(payload["expires_in"])

@@ -29,6 +29,7 @@ from .contact_center import CDR_PATH, REFERENCE_PATHS, ContactCenterAPI
 from .data import WA_STREAMS, Dataset
 from .faults import FaultPlan, FaultRule
 from .messages import RESET, Request, Response, first_values, html_response, json_response
+from .summaries import PBX_PATHS, PBX_STREAM, SUMMARY_PATHS, SUMMARY_STREAMS, SummaryReports
 from .timeutil import MS_PER_DAY, Clock, from_ms, iso_utc, to_ms, two_years_before
 from .work_analytics import BASE_PATH, REPORT_PATHS, TOKEN_PATH, WorkAnalyticsAPI
 
@@ -70,6 +71,7 @@ class Emulator:
         self.dataset = Dataset(config.seed, lo_ms, hi_ms, config.calls_per_day, config.cc_records_per_day,
                                config.pbx_ids, config.cache_mb)
         self.work_analytics = WorkAnalyticsAPI(config, self.dataset, self.clock)
+        self.summaries = SummaryReports(self.work_analytics)
         self.contact_center = ContactCenterAPI(config, self.dataset, self.clock)
         self.faults = FaultPlan()
         self.faults.set(config.faults)
@@ -170,12 +172,21 @@ class Emulator:
         Streams: ``call_records``, ``call_legs`` (by startTimeUTC; local times in ``time_zone``;
         ``pbx_id`` as the API's ``pbxId``), ``contact_center_cdrs`` (by timestamp) and the reference
         lists ``contact_center_agents``, ``_queues``, ``_teams``, ``_campaigns``, ``_deleted_agents``,
-        ``_wrapup_codes``. Start and end default to the dataset range.
+        ``_wrapup_codes``; ``work_analytics_pbxes`` (the directory) and the daily summaries
+        ``work_analytics_extension_daily``, ``_ring_group_daily``, ``_ring_group_member_daily`` and
+        ``_company_daily``: for each calendar day from the (UTC) date of ``start`` to the day before ``end``,
+        the report for 00:00:00 to 23:59:59 of that day in ``time_zone``, each row with the ``day`` and
+        ``timeZone`` asked. Start and end default to the dataset range.
         """
         lo = to_ms(start) if start is not None else self.dataset.lo_ms
         hi = to_ms(end) if end is not None else self.dataset.hi_ms + MS_PER_DAY
         if stream in WA_STREAMS:
             return self.work_analytics.ground_truth(stream, lo, hi, time_zone, pbx_id)
+        if stream in SUMMARY_STREAMS:  # whole calendar days: the date of `start` to the day before `end`
+            last = from_ms((hi if end is not None else self.dataset.hi_ms) - 1).date()
+            return self.summaries.daily(stream, from_ms(lo).date(), last, time_zone, pbx_id)
+        if stream == PBX_STREAM:
+            return self.summaries.pbx_page(0, max(len(self.pbx_ids), 1))["_embedded"]["pbxList"]
         if stream == "contact_center_cdrs":
             return self.contact_center.ground_truth(lo, hi)
         if stream in CC_REFERENCE_STREAMS:
@@ -238,6 +249,10 @@ class Emulator:
             return self.work_analytics.login(request) if method == "POST" else _not_allowed("POST")
         if path in REPORT_PATHS:
             return self.work_analytics.report(request) if method == "GET" else _not_allowed("GET")
+        if path in SUMMARY_PATHS:
+            return self.summaries.summary(request) if method == "GET" else _not_allowed("GET")
+        if path in PBX_PATHS:
+            return self.summaries.pbxes(request) if method == "GET" else _not_allowed("GET")
         if path == CDR_PATH:
             return self.contact_center.cdr(request) if method == "GET" else _not_allowed("GET")
         if path in REFERENCE_PATHS:

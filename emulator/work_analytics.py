@@ -1,4 +1,5 @@
-"""Plays 8x8 Work Analytics: login, ``/v2/call-records`` and ``/v2/call-legs`` with scrollId paging.
+"""Plays 8x8 Work Analytics: login, ``/v2/call-records`` and ``/v2/call-legs`` with scrollId paging (the
+PBX directory and the summary reports are in ``summaries.py``).
 
 What the vendor does and how it is played here:
 
@@ -136,8 +137,34 @@ class ScrollStore:
             self._items.clear()
 
 
-class _BadRequest(Exception):
-    pass
+class BadRequest(Exception):
+    """A request parameter is missing or malformed (the message says which)."""
+
+
+def parse_window(params: dict[str, str]) -> tuple[int, int, str]:
+    """``startTime`` and ``endTime`` read in ``timeZone``, in epoch ms, and the zone; ``pbxId`` must be there."""
+    for name in ("pbxId", "startTime", "endTime", "timeZone"):
+        if not params.get(name):
+            raise BadRequest(f"Required request parameter '{name}' is not present")
+    zone_name = params["timeZone"]
+    try:
+        zone(zone_name)
+    except KeyError:
+        raise BadRequest(f"Invalid timeZone: {zone_name}") from None
+    bounds = []
+    for name in ("startTime", "endTime"):
+        text = params[name]
+        if not _WALL_TIME.fullmatch(text):
+            raise BadRequest(f"Invalid {name} '{text}': expected format yyyy-MM-dd HH:mm:ss")
+        try:
+            wall = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            raise BadRequest(f"Invalid {name} '{text}'") from None
+        bounds.append(local_wall_to_ms(wall, zone_name))
+    lo_ms, hi_ms = bounds
+    if lo_ms > hi_ms:
+        raise BadRequest("startTime must not be after endTime")
+    return lo_ms, hi_ms, zone_name
 
 
 class WorkAnalyticsAPI:
@@ -158,7 +185,7 @@ class WorkAnalyticsAPI:
         description = f"Access token expired: {token or ''}"  # the vendor echoes the token
         return json_response(401, {"error": "invalid_token", "error_description": description})
 
-    def _bad_request(self, message: str, path: str) -> Response:
+    def bad_request(self, message: str, path: str) -> Response:
         return json_response(400, {"timestamp": iso_utc(self.clock.now_ms()), "status": 400, "error": "Bad Request",
                                    "message": message, "path": path})
 
@@ -174,23 +201,33 @@ class WorkAnalyticsAPI:
         return json_response(200, {"access_token": self.tokens.issue(lifetime), "token_type": "bearer",
                                    "expires_in": math.ceil(lifetime)})
 
-    def report(self, request: Request) -> Response:
-        """One page of call records or call legs."""
+    def refused(self, request: Request) -> Response | None:
+        """The answer to a data call without a valid API key and bearer token, or None when it has both."""
         if request.header("8x8-apikey") != self.config.wa_api_key:
             return self._bad_key()
         scheme, _, token = (request.header("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not self.tokens.is_valid(token.strip()):
             return self._invalid_token(token.strip() or None)
+        return None
+
+    def access_denied(self, pbx_id: str) -> Response:
+        return json_response(403, {"status": 403, "error": "Access Denied", "exception":
+                                   f"user({self.config.wa_username}) does not have access to pbxId({pbx_id})"})
+
+    def report(self, request: Request) -> Response:
+        """One page of call records or call legs."""
+        refused = self.refused(request)
+        if refused is not None:
+            return refused
         try:
             stream, lo_ms, hi_ms, zone_name, page_size = self._parse(request)
-        except _BadRequest as exc:
-            return self._bad_request(str(exc), request.path)
+        except BadRequest as exc:
+            return self.bad_request(str(exc), request.path)
         pbx_id = request.params["pbxId"]
         try:
             pbx_codes = self.pbx_codes(pbx_id)
         except KeyError as exc:
-            return json_response(403, {"status": 403, "error": "Access Denied", "exception":
-                                       f"user({self.config.wa_username}) does not have access to pbxId({exc.args[0]})"})
+            return self.access_denied(exc.args[0])
         scroll_id = request.params.get("scrollId")
         if scroll_id:
             state = self.scrolls.get(scroll_id)
@@ -206,30 +243,10 @@ class WorkAnalyticsAPI:
 
     def _parse(self, request: Request) -> tuple[str, int, int, str, int]:
         params = request.params
-        for name in ("pbxId", "startTime", "endTime", "timeZone"):
-            if not params.get(name):
-                raise _BadRequest(f"Required request parameter '{name}' is not present")
-        zone_name = params["timeZone"]
-        try:
-            zone(zone_name)
-        except KeyError:
-            raise _BadRequest(f"Invalid timeZone: {zone_name}") from None
-        bounds = []
-        for name in ("startTime", "endTime"):
-            text = params[name]
-            if not _WALL_TIME.fullmatch(text):
-                raise _BadRequest(f"Invalid {name} '{text}': expected format yyyy-MM-dd HH:mm:ss")
-            try:
-                wall = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-            except ValueError:
-                raise _BadRequest(f"Invalid {name} '{text}'") from None
-            bounds.append(local_wall_to_ms(wall, zone_name))
-        lo_ms, hi_ms = bounds
-        if lo_ms > hi_ms:
-            raise _BadRequest("startTime must not be after endTime")
+        lo_ms, hi_ms, zone_name = parse_window(params)
         size_text = params.get("pageSize") or str(DEFAULT_PAGE_SIZE)
         if not size_text.isdigit() or not 1 <= int(size_text) <= MAX_PAGE_SIZE:
-            raise _BadRequest(f"Invalid pageSize '{size_text}': must be between 1 and {MAX_PAGE_SIZE}")
+            raise BadRequest(f"Invalid pageSize '{size_text}': must be between 1 and {MAX_PAGE_SIZE}")
         hi_exclusive = hi_ms + 1 if self.config.end_time_inclusive else hi_ms
         return REPORT_PATHS[request.path], lo_ms, hi_exclusive, zone_name, int(size_text)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterator
 
+import jsonschema
 import pytest
 
+import source_8x8_cdr
 from emulator import Emulator, EmulatorConfig
-from integration_tests.connector_runner import DATE_FORMAT, recent_days
+from integration_tests.connector_runner import DATE_FORMAT, SUMMARY_KEYS, recent_days
+from integration_tests.postgres_server import PostgresServer, running_postgres
 
 DAYS = 3
 START, END = recent_days(DAYS)
@@ -52,12 +58,25 @@ def emulator() -> Iterator[Emulator]:
 # ---------------------------------------------------------------------------------------------------------
 
 PRIMARY_KEYS = {"call_records": "callId", "call_legs": "legId", "contact_center_cdrs": "uuid",
-                "contact_center_wrapup_codes": "code"}
+                "contact_center_wrapup_codes": "code", **SUMMARY_KEYS}
 INCREMENTAL_STREAMS = ("call_records", "call_legs", "contact_center_cdrs")
 
 
 def primary_key(stream: str) -> str:
-    return PRIMARY_KEYS.get(stream, "id")
+    """The primary key of a stream keyed by one field."""
+    key = PRIMARY_KEYS.get(stream, "id")
+    assert isinstance(key, str), f"{stream} has a composite key: use primary_key_fields or record_key"
+    return key
+
+
+def primary_key_fields(stream: str) -> tuple[str, ...]:
+    key = PRIMARY_KEYS.get(stream, "id")
+    return key if isinstance(key, tuple) else (key,)
+
+
+def record_key(stream: str, record: dict) -> str:
+    """A record's primary key as one text, whatever the number of its fields."""
+    return "|".join(str(record.get(field)) for field in primary_key_fields(stream))
 
 
 @pytest.fixture
@@ -74,7 +93,7 @@ def duplicate_keys(records: list[dict], stream: str) -> list:
     seen: set = set()
     duplicates = []
     for record in records:
-        key = record.get(primary_key(stream))
+        key = record_key(stream, record)
         if key in seen:
             duplicates.append(key)
         seen.add(key)
@@ -98,14 +117,27 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=None)
+def schema_validator(stream: str) -> jsonschema.Draft7Validator:
+    schema = json.loads((Path(source_8x8_cdr.__file__).parent / "schemas" / f"{stream}.json").read_text())
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
+
+
+def assert_valid_records(records: list[dict], stream: str) -> None:
+    """Every record validates against its stream's schema (JSON Schema draft 7)."""
+    invalid = [(error.json_path, error.message) for record in records for error in schema_validator(stream).iter_errors(record)]
+    assert not invalid, f"{stream}: {len(invalid)} values do not match the schema, e.g. {invalid[:3]}"
+
+
 def assert_exact_records(records: list[dict], expected: list[dict], stream: str) -> None:
     """`records` are exactly `expected`: the same keys, no key twice, every record equal to the API's row
-    (null fields aside, see `without_nulls`)."""
-    key = primary_key(stream)
+    (null fields aside, see `without_nulls`) and valid against the stream's schema."""
+    assert_valid_records(records, stream)
     duplicates = duplicate_keys(records, stream)
     assert not duplicates, f"{stream}: {len(duplicates)} duplicate keys, e.g. {duplicates[:3]}"
-    got = {str(record.get(key)): record for record in records}
-    want = {str(row[key]): row for row in expected}
+    got = {record_key(stream, record): record for record in records}
+    want = {record_key(stream, row): row for row in expected}
     missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
     assert not missing and not extra, (
         f"{stream}: {len(got)} records, expected {len(want)}; missing {missing[:3]}, unexpected {extra[:3]}"
@@ -114,11 +146,22 @@ def assert_exact_records(records: list[dict], expected: list[dict], stream: str)
     assert not different, f"{stream}: {len(different)} records differ from the API's rows, e.g. {different[:3]}"
 
 
+# The values the emulator sends, as the vendor does, in another form than the schemas declare, and what the
+# connector must make of them: the ground truth of a read.
+DECLARED_FORMS = {"call_records": {"callLegCount": int}}
+
+
+def as_declared(stream: str, rows: list[dict]) -> list[dict]:
+    """The emulator's rows with the values of `DECLARED_FORMS` in their declared types."""
+    forms = DECLARED_FORMS.get(stream, {})
+    return [{name: forms[name](value) if name in forms and value is not None else value for name, value in row.items()} for row in rows]
+
+
 def ground_truth(emu: Emulator, stream: str, start: Any = None, end: Any = None) -> list[dict]:
-    """The emulator's rows for `stream` over [start, end) (default: the configs' START..END)."""
+    """The emulator's rows for `stream` over [start, end) (default: the configs' START..END), in the schema's types."""
     if stream in INCREMENTAL_STREAMS:
-        return emu.ground_truth(stream, start or START, end or END)
-    return emu.ground_truth(stream)
+        return as_declared(stream, emu.ground_truth(stream, start or START, end or END))
+    return as_declared(stream, emu.ground_truth(stream))
 
 
 def record_request_times(emu: Emulator) -> list[tuple[float, str, str, dict, int]]:
@@ -172,3 +215,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # `requires_creds`) without registering the marks; registered here, importing them raises no warning.
     config.addinivalue_line("markers", "image_tests: the CDK's Docker image tests (skipped offline)")
     config.addinivalue_line("markers", "requires_creds: CDK standard-test scenarios that need real credentials")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Destination tests (test_destinations.py): a real PostgreSQL server
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on 127.0.0.1, started once per test process and stopped at its end
+    (see `postgres_server.py`). A server that cannot start fails the tests that need it, saying why."""
+    with running_postgres() as server:
+        yield server

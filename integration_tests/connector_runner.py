@@ -15,6 +15,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Optional
 
+# The daily summaries: incremental on `day`, keyed by what they summarise and the day.
+SUMMARY_KEYS = {
+    "work_analytics_extension_daily": ("PbxId", "Extension", "day"),
+    "work_analytics_ring_group_daily": ("pbxId", "extension", "day"),
+    "work_analytics_ring_group_member_daily": ("pbxId", "extension", "memberExtension", "day"),
+    "work_analytics_company_daily": ("day",),
+}
 COMMAND = shutil.which("source-8x8-cdr") or str(Path(sys.executable).with_name("source-8x8-cdr"))
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -93,13 +100,15 @@ def catalog_for(streams: Iterable[str], incremental: bool = True) -> dict:
         cursor = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}.get(name)
         keys = {"call_records": "callId", "call_legs": "legId", "contact_center_wrapup_codes": "code",
                 "contact_center_cdrs": "uuid"}.get(name, "id")
+        if name in SUMMARY_KEYS:
+            cursor, keys = "day", SUMMARY_KEYS[name]
         sync_mode = "incremental" if (incremental and cursor) else "full_refresh"
         entries.append({
             "stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"] if cursor else ["full_refresh"]},
             "sync_mode": sync_mode,
             "destination_sync_mode": "append_dedup" if sync_mode == "incremental" else "overwrite",
             **({"cursor_field": [cursor]} if sync_mode == "incremental" else {}),
-            "primary_key": [[keys]],
+            "primary_key": [[key] for key in keys] if isinstance(keys, tuple) else [[keys]],
         })
     return {"streams": entries}
 

@@ -2,8 +2,9 @@
 
     .venv/bin/python -m integration_tests.make_fixtures
 
-`expected_records.jsonl` is the emulator's ground truth for one fixed day (seed FIXTURE_SEED, a small volume),
-not a recording of the connector: `test_reads_emulator.py` proves that a read of `sample_config.json` against
+`expected_records.jsonl` is the emulator's ground truth for one fixed day (seed FIXTURE_SEED, a small volume), with
+the values the vendor sends in another form in the schemas' types (`conftest.as_declared`), not a recording of the
+connector: `test_reads_emulator.py` proves that a read of `sample_config.json` against
 an emulator built by `fixture_emulator_config()` reproduces it exactly, and that the files on disk are what this
 script writes (so a change of the emulator's data shows up as a failed test, not as a silently stale file).
 
@@ -17,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from emulator import Emulator, EmulatorConfig
-from integration_tests.conftest import primary_key
+from integration_tests.conftest import as_declared, primary_key_fields
+from integration_tests.connector_runner import SUMMARY_KEYS
 from source_8x8_cdr.source import STREAMS_BY_API
 
 HERE = Path(__file__).resolve().parent
@@ -26,7 +28,7 @@ FIXTURE_SEED = 20260601
 FIXTURE_START = "2026-06-01T00:00:00Z"
 FIXTURE_END = "2026-06-02T00:00:00Z"
 FIXTURE_NOW = "2026-06-03T00:00:00Z"  # the emulator clock: every call of the day has ended
-FIXTURE_VOLUME = 12  # calls and contact-center records per day
+FIXTURE_VOLUME = 15  # calls and contact-center records per day: the fewest with a ring-group call, so every stream has lines
 EMITTED_AT = 1780358400000  # 2026-06-02T00:00:00Z: a fixed value, so regenerating changes nothing
 
 SAMPLE_STATE = "2026-06-01T12:00:00.000000Z"  # mid-day: a resume reads from 11:00 (the default 60-minute lookback)
@@ -37,7 +39,8 @@ PLACEHOLDER_WA_URL = "https://work-analytics.example.com/analytics/work"
 PLACEHOLDER_CC_URL = "https://cc-example01.example.com"
 
 STREAMS = tuple(name for names in STREAMS_BY_API.values() for name in names)
-CURSORS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}
+CURSORS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp",
+           **dict.fromkeys(SUMMARY_KEYS, "day")}
 
 
 def fixture_emulator_config(**overrides: Any) -> EmulatorConfig:
@@ -97,19 +100,24 @@ def configured_catalog() -> dict:
                 "json_schema": {},
                 "supported_sync_modes": ["full_refresh", "incremental"] if cursor else ["full_refresh"],
                 **({"source_defined_cursor": True, "default_cursor_field": [cursor]} if cursor else {}),
-                "source_defined_primary_key": [[primary_key(name)]],
+                "source_defined_primary_key": [[field] for field in primary_key_fields(name)],
             },
             "sync_mode": "incremental" if cursor else "full_refresh",
             "destination_sync_mode": "append_dedup" if cursor else "overwrite",
             **({"cursor_field": [cursor]} if cursor else {}),
-            "primary_key": [[primary_key(name)]],
+            "primary_key": [[field] for field in primary_key_fields(name)],
         })
     return {"streams": entries}
 
 
+def _state_value(cursor: str, value: str) -> str:
+    """The daily summaries save the day read last, at 00:00:00: `2026-06-01T00:00:00`."""
+    return f"{value[:10]}T00:00:00" if cursor == "day" else value
+
+
 def state_file(value: str) -> list:
     return [
-        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": {cursor: value}}}
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": {cursor: _state_value(cursor, value)}}}
         for name, cursor in CURSORS.items()
     ]
 
@@ -118,6 +126,7 @@ def expected_records(emu: Emulator) -> list[dict]:
     lines = []
     for stream in STREAMS:
         rows = emu.ground_truth(stream, FIXTURE_START, FIXTURE_END) if stream in CURSORS else emu.ground_truth(stream)
+        rows = as_declared(stream, rows)
         lines += [{"stream": stream, "data": row, "emitted_at": EMITTED_AT} for row in rows]
     return lines
 

@@ -13,10 +13,13 @@ import os
 import re
 import subprocess
 import sys
+from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from statistics import mean
 from typing import Iterator
 from urllib.parse import quote, quote_plus
 
@@ -25,7 +28,9 @@ import pytest
 
 from demo import emulated
 from demo.streams import STREAMS
+from demo.summary import minutes_seconds
 from emulator import Emulator
+from integration_tests.test_reads_emulator import cursor_moment
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = 2
@@ -48,6 +53,7 @@ class DemoRun:
 class GroundTruth:
     at_first_run: dict[str, set[str]]
     at_second_run: dict[str, set[str]]
+    rows_at_second_run: dict[str, list[dict]]
 
 
 @contextmanager
@@ -104,8 +110,9 @@ def ground_truth(demo_run: DemoRun) -> GroundTruth:
     with Emulator(emulated.emulator_config(plan)) as emu:
         first = {info.name: emulated.served_keys(emu, plan, info.name, info.primary_key) for info in STREAMS}
         emu.set_now(plan.second_run_at)
-        second = {info.name: emulated.served_keys(emu, plan, info.name, info.primary_key) for info in STREAMS}
-    return GroundTruth(first, second)
+        rows = {info.name: emulated.served_rows(emu, plan, info.name) for info in STREAMS}
+    second = {info.name: {str(row[info.primary_key]) for row in rows[info.name]} for info in STREAMS}
+    return GroundTruth(first, second, rows)
 
 
 def _run_2_row(stdout: str, stream: str) -> dict[str, int]:
@@ -115,6 +122,37 @@ def _run_2_row(stdout: str, stream: str) -> dict[str, int]:
     assert match, f"no row for {stream} in:\n{table}"
     read, new, reread, cached = (int(group.replace(",", "")) for group in match.groups())
     return {"read": read, "new": new, "re-read": reread, "in cache": cached}
+
+
+def _table(stdout: str, title: str) -> list[list[str]]:
+    """The cells of the last table printed under `title` (cells are at least two spaces apart)."""
+    lines = stdout.rsplit(f"{title}:", 1)[1].splitlines()[3:]  # after the title, the header and its rule
+    rows = []
+    for line in lines:
+        if not line.startswith("  ") or not line.strip():
+            break
+        rows.append(re.split(r"\s{2,}", line.strip()))
+    return rows
+
+
+def _expected_days(truth: GroundTruth) -> list[list[str]]:
+    """The demo's per-day table, computed from the emulator's rows: calls and talk time (of the calls that
+    talked) by UTC day of `startTimeUTC`, CDRs and their cost by UTC day of `timestamp`."""
+    talk: dict[str, list[int]] = defaultdict(list)
+    calls: dict[str, int] = defaultdict(int)
+    for row in truth.rows_at_second_run["call_records"]:
+        day = cursor_moment("call_records", row).date().isoformat()
+        calls[day] += 1
+        if int(row["talkTimeMS"]) > 0:
+            talk[day].append(int(row["talkTimeMS"]))
+    costs: dict[str, list[Decimal]] = defaultdict(list)
+    for row in truth.rows_at_second_run["contact_center_cdrs"]:
+        costs[cursor_moment("contact_center_cdrs", row).date().isoformat()].append(Decimal(str(row["cpc"])))
+    return [
+        [day, f"{calls[day]:,}", minutes_seconds(mean(talk[day])) if talk[day] else "-", f"{len(costs[day]):,}",
+         f"{float(mean(costs[day])):.4f}" if costs[day] else "-"]
+        for day in sorted(calls.keys() | costs.keys())
+    ]
 
 
 class TestDemo:
@@ -158,11 +196,38 @@ class TestDemo:
             row = _run_2_row(demo_run.stdout, info.name)
             assert row["new"] == 0 and row["read"] == row["re-read"] == len(ground_truth.at_second_run[info.name])
 
+    def test_given_typed_columns_when_the_demo_sums_up_each_day_then_calls_talk_time_cdrs_and_cost_are_the_emulators(self, demo_run: DemoRun, ground_truth: GroundTruth) -> None:
+        days = _table(demo_run.stdout, "Calls and contact-center CDRs per day (talk time averaged over the calls that talked)")
+        assert days == _expected_days(ground_truth)
+
+    def test_given_cdr_timestamps_with_offsets_when_the_demo_shows_the_cursor_range_then_it_is_the_emulators_in_utc(self, demo_run: DemoRun, ground_truth: GroundTruth) -> None:
+        shown = {row[0]: row[3:5] for row in _table(demo_run.stdout, "Records in the cache now")}
+        for info in INCREMENTAL:
+            moments = [cursor_moment(info.name, row) for row in ground_truth.rows_at_second_run[info.name]]
+            expected = [min(moments).strftime("%Y-%m-%d %H:%M:%S"), max(moments).strftime("%Y-%m-%d %H:%M:%S")]
+            assert shown[info.name] == expected, info.name
+
     def test_given_incremental_streams_when_done_then_their_state_is_saved_in_the_cache(self, demo_run: DemoRun) -> None:
         with duckdb.connect(str(demo_run.db), read_only=True) as db:
             saved = dict(db.sql("SELECT stream_name, state_json FROM _airbyte_state").fetchall())
         for info in INCREMENTAL:
             assert f'"{info.cursor}"' in saved[info.name], saved.get(info.name)
+
+    def test_given_the_extension_summaries_when_done_then_the_busiest_extension_is_the_emulators_with_its_sums(self, demo_run: DemoRun) -> None:
+        plan = demo_run.plan
+        with Emulator(emulated.emulator_config(plan)) as emu:
+            emu.set_now(plan.second_run_at)
+            rows = emu.ground_truth("work_analytics_extension_daily", plan.start, plan.end)
+        calls: dict[tuple, list[int]] = {}
+        for row in rows:
+            sums = calls.setdefault((row["PbxId"], row["Extension"], f"{row['FirstName']} {row['LastName']}"), [0, 0])
+            sums[0] += row["Inbound_Total"]
+            sums[1] += row["Outbound_Total"]
+        (pbx, extension, name), (inbound, outbound) = min(calls.items(), key=lambda item: (-sum(item[1]), item[0]))
+        table = demo_run.stdout.split("Busiest extensions over the synced days", 1)[1]
+        first_row = table.splitlines()[3].split()
+        assert first_row[:2] == [pbx, extension] and " ".join(first_row[2:-6]) == name
+        assert [int(value.replace(",", "")) for value in first_row[-6:-3]] == [DAYS, inbound, outbound]
 
     def test_given_the_emulators_credentials_when_the_demo_ran_then_no_output_or_log_contains_them(self, demo_run: DemoRun) -> None:
         settings = emulated.emulator_config(demo_run.plan)

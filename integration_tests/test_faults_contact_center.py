@@ -25,7 +25,7 @@ from integration_tests.conftest import (
     without_nulls,
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
-from source_8x8_cdr.components import parse_utc
+from source_8x8_cdr.components.timeutil import parse_utc
 
 STREAM = "contact_center_cdrs"
 CDR_PATH = "/api/v2/cdr"
@@ -201,21 +201,43 @@ def test_given_one_malformed_page_when_reading_then_the_slice_restarts_and_recor
     assert any("reading the slice again" in line for line in run.logs)
 
 
-def test_given_a_record_with_wrong_types_when_reading_then_every_other_record_once_and_the_spoiled_one_not_placed_twice(emu: Emulator, tmp_path: Path) -> None:
-    # wrong_types replaces one record's `timestamp` with the number 1700000000000 (an instant in 2023, outside
-    # every requested window) and other fields with wrong types. That record's own time is gone: no slice owns
-    # it, so it is not emitted; every other record is, exactly once, and the sync succeeds. (Without a lookback the
-    # spoiled first record of a window is its slice's own: with one, the slice before would own and read it.)
-    emu.set_faults([{"kind": "wrong_types", "path": CDR_PATH, "after": 2, "times": 1}])  # the second slice's first page
+def test_given_a_record_with_wrong_types_when_reading_then_it_arrives_once_converted_with_the_unreadable_value_nulled_and_reported(emu: Emulator, tmp_path: Path) -> None:
+    # wrong_types sends one record with: `timestamp` as epoch milliseconds (the same instant), `agent_id` and
+    # `cpc` as text, `duration` as a number, `sla` inside a list, and `num_segments` "two", which no integer
+    # reading can make sense of. It spoils the first record of the second slice's first page (the request before
+    # is the empty page that ends the first slice's search); without a lookback that record is its slice's own
+    # (with one, the window starts earlier and the slice before owns, and reads, its first record).
+    emu.set_faults([{"kind": "wrong_types", "path": CDR_PATH, "after": 2, "times": 1}])
 
     run = _read(emu, tmp_path, lookback_window_minutes=0)
 
     assert run.returncode == 0, run.errors
-    records = run.records(STREAM)
-    assert not duplicate_keys(records, STREAM)
-    truth = {row["uuid"] for row in ground_truth(emu, STREAM)}
-    emitted = {record["uuid"] for record in records}
-    assert emitted <= truth and len(truth - emitted) == 1
+    messages = [m["record"] for m in run.of_type("RECORD")]
+    reported = [m for m in messages if m.get("meta")]
+    assert len(reported) == 1
+    assert reported[0]["meta"] == {"changes": [{"field": "num_segments", "change": "NULLED", "reason": "SOURCE_SERIALIZATION_ERROR"}]}
+    spoiled = reported[0]["data"]
+    truth = {row["uuid"]: row for row in ground_truth(emu, STREAM)}[spoiled["uuid"]]
+    assert parse_utc(spoiled["timestamp"]) == parse_utc(truth["timestamp"]) and spoiled["timestamp"].endswith("+00:00")
+    assert (spoiled["duration"], spoiled["num_segments"]) == ("79", None)
+    unchanged = {name: value for name, value in truth.items() if name not in ("timestamp", "duration", "num_segments")}
+    assert {name: spoiled[name] for name in unchanged} == unchanged  # agent_id, cpc, sla back in their types
+    others = [row for row in ground_truth(emu, STREAM) if row["uuid"] != spoiled["uuid"]]
+    assert_exact_records([m["data"] for m in messages if m is not reported[0]], others, STREAM)
+    assert [line for line in run.logs if "could not be read" in line] == [
+        "contact_center_cdrs.num_segments: 1 value could not be read as integer (sent as string) and was set to null; "
+        "each record says so in its meta.changes."
+    ]
+
+
+def test_given_a_reference_list_with_ids_as_text_when_reading_then_the_ids_arrive_as_integers(emu: Emulator, tmp_path: Path) -> None:
+    emu.set_faults([{"kind": "wrong_types", "path": "/api/v2/cdr/teams", "times": 1}])
+
+    run = _read(emu, tmp_path, ("contact_center_teams",))
+
+    _assert_clean_success(run, emu, ("contact_center_teams",))
+    assert all(type(record["id"]) is int for record in run.records("contact_center_teams"))
+    assert not [m for m in run.of_type("RECORD") if m["record"].get("meta")]
 
 
 def test_given_half_an_emoji_and_an_integer_beyond_64_bits_on_every_page_when_reading_then_every_record_once_and_the_odd_ones_reported(

@@ -27,7 +27,7 @@ from integration_tests.conftest import (
     primary_key,
 )
 from integration_tests.connector_runner import COMMAND, DATE_FORMAT, ConnectorRun, catalog_for, run_connector, state_for
-from source_8x8_cdr.components import cursor_moment, parse_utc
+from source_8x8_cdr.components.timeutil import cursor_moment, parse_utc
 
 CURSORS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}
 TRACEBACK = "Traceback (most recent call last)"

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import time
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
-import jsonschema
 import pytest
-
-import source_8x8_cdr
 
 from emulator import Emulator
 from integration_tests.conftest import (
@@ -35,7 +31,7 @@ from integration_tests.conftest import (
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
 from integration_tests.test_faults_contact_center import assert_one_error_per_failed_slice
-from source_8x8_cdr.components import cursor_moment, parse_utc
+from source_8x8_cdr.components.timeutil import cursor_moment, parse_utc
 
 STREAM = "call_records"
 DATA_PATH = "/analytics/work/v2/call-records"
@@ -266,22 +262,35 @@ def test_given_one_malformed_page_when_reading_then_the_slice_restarts_and_recor
     assert any("reading the slice again" in line for line in run.logs)
 
 
-def test_given_a_record_with_wrong_types_when_reading_then_it_is_kept_once_and_matches_the_schema(emu: Emulator, tmp_path: Path) -> None:
-    emu.set_faults([{"kind": "wrong_types", "path": DATA_PATH, "after": 1, "times": 1}])
+@pytest.mark.parametrize("stream", ["call_records", "call_legs"])
+def test_given_a_record_with_wrong_types_when_reading_then_it_arrives_once_converted_with_the_unreadable_value_nulled_and_reported(
+    emu: Emulator, tmp_path: Path, stream: str
+) -> None:
+    # wrong_types sends one record with: startTimeUTC and talkTimeMS as text, callId (and legId) as numbers,
+    # departments as one string, disconnectedTimeUTC as a float, recordServiceOn as "true"/"false" (legs), and
+    # callTime "n/a", which no integer reading can make sense of.
+    path = DATA_PATH if stream == STREAM else "/analytics/work/v2/call-legs"
+    emu.set_faults([{"kind": "wrong_types", "path": path, "after": 1, "times": 1}])
 
-    run = _read(emu, tmp_path)
+    run = run_connector("read", tmp_path, _config(emu), catalog_for([stream]))
 
     assert run.returncode == 0, run.errors
-    records, truth = run.records(STREAM), ground_truth(emu, STREAM)
-    assert not duplicate_keys(records, STREAM)
-    assert {str(record["callId"]) for record in records} == {row["callId"] for row in truth}
-    schema = json.loads((Path(source_8x8_cdr.__file__).parent / "schemas" / "call_records.json").read_text())
-    truth_by_key = {row["callId"]: row for row in truth}
-    mistyped = [record for record in records if without_nulls(truth_by_key[str(record["callId"])]) != without_nulls(record)]
-    assert len(mistyped) <= 1
-    for record in mistyped:
-        jsonschema.validate(record, schema)
-        assert cursor_moment(record["startTimeUTC"]) == cursor_moment(truth_by_key[str(record["callId"])]["startTimeUTC"])
+    messages = [m["record"] for m in run.of_type("RECORD")]
+    reported = [m for m in messages if m.get("meta")]
+    assert len(reported) == 1
+    assert reported[0]["meta"] == {"changes": [{"field": "callTime", "change": "NULLED", "reason": "SOURCE_SERIALIZATION_ERROR"}]}
+    spoiled = reported[0]["data"]
+    key = "callId" if stream == STREAM else "legId"
+    truth = {**{row[key]: row for row in ground_truth(emu, stream)}[spoiled[key]], "callTime": None}
+    assert spoiled == truth  # every other value converted back to what the API meant, in the same field order
+    assert list(spoiled) == list(truth)
+    others = [row for row in ground_truth(emu, stream) if row[key] != spoiled[key]]
+    assert_exact_records([m["data"] for m in messages if m is not reported[0]], others, stream)
+    warnings = [line for line in run.logs if "could not be read" in line]
+    assert warnings == [
+        f"{stream}.callTime: 1 value could not be read as integer (sent as string) and was set to null; "
+        "each record says so in its meta.changes."
+    ]
 
 
 def test_given_scroll_ids_expire_mid_slice_when_reading_then_the_slice_restarts_and_records_are_exact(emu: Emulator, tmp_path: Path) -> None:

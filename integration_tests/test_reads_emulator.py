@@ -1,7 +1,8 @@
 """`read` of the installed `source-8x8-cdr` command against the emulator: exact record sets.
 
 Every read is compared with `Emulator.ground_truth` over the same range, by primary key *and* full record
-content, and no primary key may appear twice in one sync. Each connector run costs a few seconds of CDK
+content, and no primary key may appear twice in one sync. The module runs twice: on the connector's fast path
+and on the CDK's stock path (`SOURCE_8X8_CDR_STOCK_PATH`), which must read the same records and state. Each connector run costs a few seconds of CDK
 start-up, so each test makes one run and checks every stream of it (`assert_for_each_stream` reports all the
 streams that fail); only the first incremental read is shared, by the test that checks it and the resume test.
 """
@@ -18,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pytest
 
 from emulator import Emulator
+from source_8x8_cdr.fastpath import STOCK_PATH_VARIABLE
 from integration_tests import make_fixtures
 from integration_tests.conftest import (
     END,
@@ -28,15 +30,28 @@ from integration_tests.conftest import (
     emulator_config,
     ground_truth,
     primary_key,
+    record_key,
 )
 from integration_tests.connector_runner import ConnectorRun, catalog_for, run_connector, state_for
 from integration_tests.make_fixtures import CURSORS, STREAMS
 
 HERE = Path(__file__).resolve().parent
 MS_PER_DAY = 86_400_000
-STATE_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+# The fast path writes state in UTC (`Z`); the stock path with the offset of the record it came from.
+STATE_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{4})$")
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 WA_STREAMS = ("call_records", "call_legs")
+
+
+@pytest.fixture(scope="module", params=["fast_path", "stock_path"], autouse=True)
+def read_path(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test of the module, once on each read path (the connector subprocesses inherit the switch)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "stock_path":
+            patch.setenv(STOCK_PATH_VARIABLE, "1")
+        else:
+            patch.delenv(STOCK_PATH_VARIABLE, raising=False)
+        yield request.param
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -52,7 +67,7 @@ def cursor_moment(stream: str, record: dict) -> datetime:
 
 
 def state_moment(value: str) -> datetime:
-    return datetime.strptime(value, STATE_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(value).astimezone(timezone.utc)
 
 
 def state_text(moment: datetime) -> str:
@@ -67,8 +82,8 @@ def assert_exact_set(records: list[dict], expected: list[dict], stream: str) -> 
     """The same primary keys, none twice, and every record *equal* to the API's row, null fields included
     (`assert_exact_records` of conftest.py, which leaves null fields out, plus that strict comparison)."""
     assert_exact_records(records, expected, stream)
-    emitted = {str(record[primary_key(stream)]): record for record in records}
-    different = [str(row[primary_key(stream)]) for row in expected if emitted[str(row[primary_key(stream)])] != row]
+    emitted = {record_key(stream, record): record for record in records}
+    different = [record_key(stream, row) for row in expected if emitted[record_key(stream, row)] != row]
     assert not different, f"{stream}: {len(different)} records differ from the API's rows in a null field, e.g. {different[:3]}"
 
 
@@ -89,11 +104,11 @@ def read(tmp_path: Path, config: dict, streams: Iterable[str], incremental: bool
     return run
 
 
-def assert_states_are_utc_and_end_at_max_cursor(run: ConnectorRun, stream: str, expected: list[dict]) -> None:
+def assert_states_are_instants_and_end_at_max_cursor(run: ConnectorRun, stream: str, expected: list[dict]) -> None:
     values = [state["stream"]["stream_state"][CURSORS[stream]] for state in run.states(stream)]
     assert values, f"{stream}: no state message"
     bad = [value for value in values if not isinstance(value, str) or not STATE_VALUE.match(value)]
-    assert not bad, f"{stream}: states that are not UTC ISO strings: {bad[:3]}"
+    assert not bad, f"{stream}: states that are not ISO strings with an offset: {bad[:3]}"
     moments = [state_moment(value) for value in values]
     assert moments == sorted(moments), f"{stream}: the state went backwards: {values}"
     assert moments[-1] == max(cursor_moment(stream, record) for record in expected), f"{stream}: final state {values[-1]}"
@@ -165,20 +180,23 @@ def test_given_both_apis_when_full_refresh_read_then_every_stream_equals_ground_
 
 
 @pytest.fixture(scope="module")
-def first_incremental_read(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> ConnectorRun:
+def first_incremental_read(emulator: Emulator, read_path: str, tmp_path_factory: pytest.TempPathFactory) -> ConnectorRun:
     return read(tmp_path_factory.mktemp("incremental"), connector_config(emulator), INCREMENTAL_STREAMS)
 
 
 def test_given_no_state_when_incremental_read_then_records_equal_ground_truth_and_final_state_is_max_cursor(
-    emulator: Emulator, first_incremental_read: ConnectorRun
+    emulator: Emulator, first_incremental_read: ConnectorRun, read_path: str
 ) -> None:
-    """The module's emulator: Work Analytics' endTime exclusive, the contact center's end_datetime inclusive."""
+    """The module's emulator: Work Analytics' endTime exclusive, the contact center's end_datetime inclusive.
+    The fast path writes every state in UTC (`...Z`), the form the docs show."""
 
     def check(stream: str) -> None:
         expected = ground_truth(emulator, stream)
         assert_exact_set(first_incremental_read.records(stream), expected, stream)
         assert_each_boundary_case_once(first_incremental_read, stream, expected)
-        assert_states_are_utc_and_end_at_max_cursor(first_incremental_read, stream, expected)
+        assert_states_are_instants_and_end_at_max_cursor(first_incremental_read, stream, expected)
+        if read_path == "fast_path":
+            assert all(state["stream"]["stream_state"][CURSORS[stream]].endswith("Z") for state in first_incremental_read.states(stream))
 
     assert_for_each_stream(INCREMENTAL_STREAMS, check)
     offsets = Counter(record["timestamp"][-6:] for record in first_incremental_read.records("contact_center_cdrs"))
@@ -188,7 +206,7 @@ def test_given_no_state_when_incremental_read_then_records_equal_ground_truth_an
 def test_given_pages_of_40_records_when_incremental_read_then_each_state_counts_the_records_written_since_the_previous_one(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    """Records are written a page at a time (`source_8x8_cdr/pages.py`); what the platform checks is per record:
+    """Records are written a page at a time (`source_8x8_cdr/fastpath/pages.py`); what the platform checks is per record:
     `sourceStats.recordCount` of each state, and a stream marked RUNNING once, before its first record."""
     config = connector_config(emulator)
     config["work_analytics"]["page_size"] = 40
@@ -250,7 +268,7 @@ def test_given_mid_range_state_and_90_minute_lookback_when_read_then_exactly_the
     def check(stream: str) -> None:
         expected = ground_truth(clean_emulator, stream, since, END)
         assert_exact_set(run.records(stream), expected, stream)
-        assert_states_are_utc_and_end_at_max_cursor(run, stream, expected)
+        assert_states_are_instants_and_end_at_max_cursor(run, stream, expected)
         assert min(requested_window_starts(clean_emulator, stream)) >= earliest_window_start(stream, since, 90)
 
     assert_for_each_stream(INCREMENTAL_STREAMS, check)
@@ -278,7 +296,7 @@ def test_given_boundary_records_when_incremental_read_then_each_is_emitted_exact
             expected = ground_truth(emu, stream)
             assert_exact_set(run.records(stream), expected, stream)
             assert_each_boundary_case_once(run, stream, expected)
-            assert_states_are_utc_and_end_at_max_cursor(run, stream, expected)
+            assert_states_are_instants_and_end_at_max_cursor(run, stream, expected)
 
         assert_for_each_stream(INCREMENTAL_STREAMS, check)
 
@@ -303,7 +321,7 @@ def test_given_search_cap_of_50_and_20_per_page_when_read_then_pages_and_search_
         expected = ground_truth(emu, "contact_center_cdrs")
         assert len(expected) > 3 * 2 * 50, "each of the 3 days must need 3 searches (precondition)"
         assert_exact_set(run.records("contact_center_cdrs"), expected, "contact_center_cdrs")
-        assert_states_are_utc_and_end_at_max_cursor(run, "contact_center_cdrs", expected)
+        assert_states_are_instants_and_end_at_max_cursor(run, "contact_center_cdrs", expected)
         searches = _cdr_searches(emu)
         assert sum(1 for params in searches if params.get("search_token")) >= 3 * 2, "searches continued by token"
         assert any(params.get("page") == "3" for params in searches), "pages within one search"
@@ -317,7 +335,7 @@ def test_given_api_reading_datetimes_in_sao_paulo_and_the_same_zone_configured_w
         run = read(tmp_path, config, ["contact_center_cdrs"])
         expected = ground_truth(emu, "contact_center_cdrs")
         assert_exact_set(run.records("contact_center_cdrs"), expected, "contact_center_cdrs")
-        assert_states_are_utc_and_end_at_max_cursor(run, "contact_center_cdrs", expected)
+        assert_states_are_instants_and_end_at_max_cursor(run, "contact_center_cdrs", expected)
 
 
 # ---------------------------------------------------------------------------------------------------------

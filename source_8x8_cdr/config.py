@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 RETENTION = timedelta(days=730)
-WORK_ANALYTICS_DEFAULT_URL = "https://api.8x8.com/analytics/work"
 
 logger = logging.getLogger("airbyte")
 
@@ -83,6 +82,16 @@ def _check_int(config: Mapping[str, Any], field: str, name: str, low: int, high:
         raise ConfigError(f"`{field}` must be a whole number from {low} to {high}, got {value!r}.")
 
 
+def _check_time_zone(block: Mapping[str, Any], prefix: str, name: str, example: str) -> None:
+    zone = block.get(name)
+    if zone in (None, ""):
+        return
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"`{prefix}.{name}` must be an IANA time zone like UTC or {example}, got {zone!r}.") from None
+
+
 def _check_work_analytics(block: Any) -> None:
     if not isinstance(block, Mapping):
         raise ConfigError("`work_analytics` must be an object with api_key, username and password.")
@@ -97,6 +106,7 @@ def _check_work_analytics(block: Any) -> None:
     if block.get("base_url") not in (None, ""):
         _check_url(block["base_url"], "work_analytics.base_url")
     _check_int(block, "work_analytics.page_size", "page_size", 1, 7000)
+    _check_time_zone(block, "work_analytics", "report_time_zone", "America/New_York")
 
 
 def _check_contact_center(block: Any) -> None:
@@ -104,14 +114,7 @@ def _check_contact_center(block: Any) -> None:
         raise ConfigError("`contact_center` must be an object with api_key and base_url.")
     _check_string(block, "contact_center", "api_key")
     _check_url(block.get("base_url"), "contact_center.base_url")
-    zone = block.get("time_zone")
-    if zone not in (None, ""):
-        try:
-            ZoneInfo(str(zone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"`contact_center.time_zone` must be an IANA time zone like UTC or America/Sao_Paulo, got {zone!r}."
-            ) from None
+    _check_time_zone(block, "contact_center", "time_zone", "America/Sao_Paulo")
     _check_int(block, "contact_center.per_page", "per_page", 1, 10000)
 
 
@@ -139,6 +142,7 @@ def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.
         _check_contact_center(config["contact_center"])
 
     _check_int(config, "lookback_window_minutes", "lookback_window_minutes", 0, 10080)
+    _check_int(config, "summary_lookback_days", "summary_lookback_days", 0, 31)
     _check_int(config, "slice_hours", "slice_hours", 1, 744)
     _check_int(config, "concurrency", "concurrency", 1, 16)
     _check_int(config, "max_retries", "max_retries", 0, 10)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import gc
 import json
 import logging
-import os
 import sys
-import tempfile
-from typing import DefaultDict, Iterable, List, Union
+from typing import List
 
-from airbyte_cdk.entrypoint import ENV_REQUEST_CACHE_PATH, AirbyteEntrypoint
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
@@ -20,13 +16,11 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
-from airbyte_cdk.logger import PRINT_BUFFER, is_platform_debug_log_enabled
-from airbyte_cdk.sources.connector_state_manager import HashableStreamDescriptor
+from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 import orjson
 
-from source_8x8_cdr.memory import tune_memory_allocator
-from source_8x8_cdr.pages import JsonLines, RecordPageMessage
+from source_8x8_cdr.fastpath.entrypoint import entrypoint_for, write_record_lines
 from source_8x8_cdr.secrets import mask
 from source_8x8_cdr.source import SourceEightByEightCdr
 
@@ -43,50 +37,6 @@ def _build_source(args: List[str]) -> SourceEightByEightCdr:
 
 
 _RECORD_LINE = '{"type":"RECORD"'
-
-
-class FastRecordEntrypoint(AirbyteEntrypoint):
-    """The CDK entrypoint, writing the records of `read` a page at a time (`source_8x8_cdr/pages.py`).
-
-    Why: per record, the stock path builds a message, counts it and serializes it through serpyco and orjson;
-    here a page of records is counted at once and written with one orjson call. The JSON written is the
-    same; every other message, and every other command, goes through the CDK unchanged.
-    """
-
-    def run(self, parsed_args: argparse.Namespace) -> Iterable[Union[str, JsonLines]]:  # type: ignore[override]
-        if parsed_args.command != "read":
-            yield from super().run(parsed_args)
-            return
-        debug = getattr(parsed_args, "debug", False) or is_platform_debug_log_enabled()
-        for each in (self.logger, logging.getLogger("airbyte")):
-            each.setLevel(logging.DEBUG if debug else logging.INFO)
-        source_spec = self.source.spec(self.logger)
-        self.source.emits_record_pages = True
-        try:
-            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as temp_dir:
-                os.environ[ENV_REQUEST_CACHE_PATH] = temp_dir
-                config = self.source.configure(self.source.read_config(parsed_args.config), temp_dir)
-                yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
-                catalog = self.source.read_catalog(parsed_args.catalog)
-                state = self.source.read_state(parsed_args.state)
-                yield from map(_message_to_json, self.read(source_spec, config, catalog, state))
-        finally:
-            yield from map(self.airbyte_message_to_string, self._emit_queued_messages(self.source))
-
-    @staticmethod
-    def handle_record_counts(message: AirbyteMessage, stream_message_count: DefaultDict[HashableStreamDescriptor, float]) -> AirbyteMessage:
-        """The CDK's count of records per stream (written into each state's `sourceStats`), a page at once."""
-        if isinstance(message, RecordPageMessage):
-            stream_message_count[HashableStreamDescriptor(name=message.page.stream_name, namespace=None)] += message.page.count
-            return message
-        return AirbyteEntrypoint.handle_record_counts(message, stream_message_count)
-
-
-def _message_to_json(message: AirbyteMessage) -> Union[str, JsonLines]:
-    """A message as its line of JSON; a page of records as its lines, in pieces of UTF-8 ready to be written."""
-    if isinstance(message, RecordPageMessage):
-        return message.page.lines
-    return AirbyteEntrypoint.airbyte_message_to_string(message)
 
 
 class ConfigErrorsWithoutTraceback(logging.Filter):
@@ -111,15 +61,15 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     reading (bad state, a stream of an unconfigured API) is reported like one found before: one sentence,
     no traceback in the logs.
     """
-    entrypoint = FastRecordEntrypoint(source)
+    entrypoint = entrypoint_for(source)
     parsed_args = entrypoint.parse_args(args)
     for handler in logging.getLogger().handlers + logging.getLogger("airbyte").handlers:
         handler.addFilter(ConfigErrorsWithoutTraceback())
     with PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):
-                if type(line) is tuple:
-                    _write_bytes(line)
+                if type(line) is tuple:  # a page of records from the fast path
+                    write_record_lines(line)
                     continue
                 if not line.startswith(_RECORD_LINE):
                     line = mask(line)
@@ -129,20 +79,6 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
                 raise  # the CDK's handler reports it, stack trace included, as a system or transient error
             problem = error.message or error.internal_message or "The configuration cannot be used."
             sys.exit(_report_config_problem(parsed_args.command, problem))
-
-
-def _write_bytes(lines: JsonLines) -> None:
-    """Writes lines of records to stdout as they are: not copied into `PRINT_BUFFER`'s text, then encoded.
-
-    What `PRINT_BUFFER` holds (other threads' logs, earlier messages) goes out first, so the order is kept.
-    """
-    with PRINT_BUFFER.lock:
-        PRINT_BUFFER.flush()
-        stdout = sys.__stdout__.buffer  # type: ignore[union-attr]
-        for piece in lines:
-            stdout.write(piece)
-        stdout.write(b"\n")
-        stdout.flush()
 
 
 def _print(message: AirbyteMessage) -> None:
@@ -176,18 +112,6 @@ def _unreadable_file_problem(args: List[str]) -> str | None:
     return None
 
 
-def _tune_garbage_collector() -> None:
-    """Fewer, cheaper garbage collections while reading.
-
-    A read keeps hundreds of thousands of small objects alive (parsed pages, records in flight), and the
-    default thresholds make the collector rescan them every few hundred allocations: about a third of the
-    CPU of a read. What exists after start-up (modules, the manifest) is frozen out of collection, and
-    the youngest generation is collected every 50,000 allocations instead of 700. Cycles are still freed.
-    """
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-
-
 def run() -> None:
     args = sys.argv[1:]
     command = args[0] if args else ""
@@ -198,9 +122,6 @@ def run() -> None:
     source = _build_source(args)
     if command in ("check", "discover", "read") and source.config_problem:
         sys.exit(_report_config_problem(command, source.config_problem))
-    if command == "read":
-        _tune_garbage_collector()
-        tune_memory_allocator()
     launch(source, args)
 
 

@@ -7,7 +7,6 @@ exist (`discover`), are read, and are checked. The config is validated once, up 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from typing import Any, Iterator, List, Mapping, Optional
 
 from airbyte_cdk.models import (
@@ -18,25 +17,18 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
-from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
-from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_8x8_cdr.components import cursor_moment
+from source_8x8_cdr import fastpath
+from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
-from source_8x8_cdr.pages import (
-    PageAwareConcurrentSource,
-    RecordPageMessage,
-    can_read_by_page,
-    read_by_page,
-    record_messages,
-)
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import check_state
+from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
 
 STREAMS_BY_API = {
-    "work_analytics": ("call_records", "call_legs"),
+    "work_analytics": ("call_records", "call_legs", PBX_STREAM, *DAILY_SUMMARY_STREAMS),
     "contact_center": (
         "contact_center_cdrs",
         "contact_center_agents",
@@ -51,58 +43,6 @@ API_TITLES = {"work_analytics": "Work Analytics", "contact_center": "Contact cen
 # `check` reads one page of these, with one record per page.
 CHECK_STREAMS = {"work_analytics": "call_records", "contact_center": "contact_center_cdrs"}
 CHECK_PAGE_SIZE = {"work_analytics": "page_size", "contact_center": "per_page"}
-
-
-class UtcDatetimeParser(DatetimeParser):
-    """Parses cursor values to UTC, so that state is written in UTC.
-
-    The CDK keeps the offset a record's timestamp came with (`2024-07-31T12:43:09.000-03:00`) and then
-    formats state with `strftime`, which writes that wall-clock time followed by the literal `Z`: three
-    hours off. Comparisons between offsets are right either way; only the written state was not.
-
-    It is also the cursor's hot path (every record is parsed): epoch milliseconds and ISO 8601 are read
-    by `cursor_moment` (`fromisoformat`, ~0.4 µs) before the CDK's `strptime` (~15 µs) is tried.
-    """
-
-    def parse(self, date: Any, format: str) -> datetime:
-        moment = cursor_moment(date)
-        if moment is not None:
-            return moment
-        try:
-            return super().parse(date, format).astimezone(timezone.utc)
-        except OverflowError:  # past the year 9999: unreadable, as the cursor expects (it then keeps the record)
-            raise ValueError(f"{date!r} is beyond the dates a cursor can hold") from None
-
-
-class HashOnceStreamSlice(StreamSlice):
-    """A slice that computes its hash once.
-
-    The concurrent cursor looks up the slice of every record in a dict (twice per record), and
-    `StreamSlice.__hash__` serializes the slice to JSON each time: about a tenth of the CPU of a read.
-    Slices are immutable, so the hash can be kept.
-    """
-
-    def __init__(self, stream_slice: StreamSlice) -> None:
-        super().__init__(
-            partition=stream_slice.partition,
-            cursor_slice=stream_slice.cursor_slice,
-            extra_fields=stream_slice.extra_fields,
-        )
-        self._hash = super().__hash__()
-
-    def __hash__(self) -> int:
-        return self._hash
-
-
-def _tune_cursor(stream: Any) -> None:
-    """Adapts the CDK cursor of an incremental stream: state written in UTC, slices hashed once."""
-    cursor = getattr(stream, "cursor", None)
-    converter = getattr(cursor, "_connector_state_converter", None)
-    if converter is None or not isinstance(getattr(converter, "_parser", None), DatetimeParser):
-        return
-    converter._parser = UtcDatetimeParser()
-    make_slices = cursor.stream_slices
-    cursor.stream_slices = lambda: (HashOnceStreamSlice(each) for each in make_slices())
 
 
 # The CDK's words when a request is refused again right after a new login (only Work Analytics logs in).
@@ -123,6 +63,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
         config: Optional[Mapping[str, Any]] = None,
         state: Any = None,
+        read_by_page: bool = True,
         **kwargs: Any,
     ) -> None:
         self.config_problem: Optional[str] = None
@@ -133,27 +74,20 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
             except ConfigError as problem:
                 self.config_problem = str(problem)
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
-        self._concurrent_source = PageAwareConcurrentSource(self._concurrent_source)
-        # `read` yields a page of records as one `RecordPageMessage` only to a consumer that writes them
-        # itself (the connector's entrypoint); anyone else gets the usual one message per record.
-        self.emits_record_pages = False
+        self.effective_config: Mapping[str, Any] = effective or {}
+        self.reads_by_page = read_by_page and fastpath.install(self)
 
     # -- guards ---------------------------------------------------------------------------------------------
 
     def _usable_config(self) -> Mapping[str, Any]:
         if self.config_problem:
             raise config_error(self.config_problem)
-        register_config_secrets(self._config)
-        return self._config
+        register_config_secrets(self.effective_config)
+        return self.effective_config
 
     def streams(self, config: Mapping[str, Any]) -> List[Any]:  # type: ignore[override]
         wanted = {name for api in configured_apis(self._usable_config()) for name in STREAMS_BY_API[api]}
-        streams = [stream for stream in super().streams(config) if stream.name in wanted]
-        for stream in streams:
-            _tune_cursor(stream)
-            if can_read_by_page(stream):
-                read_by_page(stream)
-        return streams
+        return [stream for stream in super().streams(config) if stream.name in wanted]
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
         """The CDK's read, with stream error traces passed through the secret filter.
@@ -168,27 +102,31 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         except ConfigError as problem:
             raise config_error(str(problem)) from None
         reported = set()
-        for message in super().read(logger, config, catalog, state):
-            if isinstance(message, RecordPageMessage):
-                if self.emits_record_pages:
-                    yield message
-                else:
-                    yield from record_messages(message)
-                continue
-            if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
-                error = message.trace.error
-                error.message = mask(error.message) if error.message else error.message
-                error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
-                error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
-                if error.message == _CDK_SECOND_401:
-                    error.message = _SECOND_401
-                if error.failure_type == FailureType.config_error:
-                    # Every slice of a stream meets the same refused config: say it once, without a stack.
-                    if error.message in reported:
-                        continue
-                    reported.add(error.message)
-                    error.stack_trace = None
-            yield message
+        try:
+            for message in super().read(logger, config, catalog, state):
+                if message.type == Type.RECORD and message.record is not None:
+                    # The CDK's record-by-record path: `TypedValues.transform` left the record's changes in it.
+                    changes = take_changes(message.record.data)
+                    if changes:
+                        message.record.meta = meta_of(changes)
+                if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
+                    error = message.trace.error
+                    error.message = mask(error.message) if error.message else error.message
+                    error.internal_message = mask(error.internal_message) if error.internal_message else error.internal_message
+                    error.stack_trace = mask(error.stack_trace) if error.stack_trace else error.stack_trace
+                    if error.message == _CDK_SECOND_401:
+                        error.message = _SECOND_401
+                    if error.failure_type == FailureType.config_error:
+                        # Every slice of a stream meets the same refused config: say it once, without a stack.
+                        if error.message in reported:
+                            continue
+                        reported.add(error.message)
+                        error.stack_trace = None
+                yield message
+        finally:
+            # Values that could not be converted: one warning per stream and field, with their count.
+            for sentence in StreamTypes.failure_reports(each.stream.name for each in catalog.streams):
+                logger.warning(sentence)
 
     def _refuse_streams_of_unconfigured_apis(self, catalog: ConfiguredAirbyteCatalog) -> None:
         configured = configured_apis(self._usable_config())
@@ -217,12 +155,18 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         return AirbyteConnectionStatus(status=Status.SUCCEEDED)
 
     def _probe(self, api: str) -> Optional[str]:
-        original = self._config
-        block = dict(original[api])
-        block[CHECK_PAGE_SIZE[api]] = 1
-        self._config = {**original, api: block, "max_retries": min(int(original.get("max_retries", 5)), 2)}
+        """The first record of the API's check stream, read by a source built for it: one record a page, fewer
+        retries. None when it was read (or there was none), else why not."""
+        config = self.effective_config
+        probe_config = {**config, api: {**config[api], CHECK_PAGE_SIZE[api]: 1}, "max_retries": min(int(config.get("max_retries", 5)), 2)}
         try:
-            stream = next(s for s in self.streams(self._config) if s.name == CHECK_STREAMS[api])
+            probe = SourceEightByEightCdr(config=probe_config, read_by_page=False)  # a few records: the stock path
+            streams = {stream.name: stream for stream in probe.streams(probe_config)}
+            if api == "work_analytics" and config[api].get("pbx_ids"):
+                problem = unknown_pbx_ids(config[api]["pbx_ids"], stream_records(streams[PBX_STREAM]))
+                if problem:
+                    return problem
+            stream = streams[CHECK_STREAMS[api]]
             for partition in stream.generate_partitions():
                 for _ in partition.read():
                     break
@@ -232,5 +176,3 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
             return error.message or "the request failed."
         except Exception as error:  # a check must answer in a sentence, whatever went wrong
             return f"unexpected {type(error).__name__}: {error}"
-        finally:
-            self._config = original

@@ -13,10 +13,12 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Optional
 
-from source_8x8_cdr.components import cursor_moment
+from source_8x8_cdr.components.timeutil import cursor_moment
 from source_8x8_cdr.config import ConfigError
+from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, DAY_FIELD
 
 CURSOR_FIELDS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}
+CURSOR_FIELDS.update(dict.fromkeys(DAILY_SUMMARY_STREAMS, DAY_FIELD))
 
 logger = logging.getLogger("airbyte")
 

@@ -1,4 +1,4 @@
-"""Unit tests of `source_8x8_cdr.components` and `source_8x8_cdr.secrets`: no HTTP, no source.
+"""Unit tests of the `source_8x8_cdr.components` modules and `source_8x8_cdr.secrets`: no HTTP, no source.
 
 Each component gets hand-made `requests.Response` objects and slices, so that every rule of its docstring
 is checked on its own.
@@ -25,19 +25,16 @@ from airbyte_cdk.sources.types import Record, StreamSlice
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_8x8_cdr import components, page_json, secrets
-from source_8x8_cdr.components import (
-    ExactlyOnceSliceFilter,
-    JsonPageExtractor,
-    PageCheckingErrorHandler,
-    ScrollIdPagination,
-    SearchTokenPagination,
-    cursor_moment,
-    parse_utc,
-    parsed_body,
-    wall_clock_window,
-)
-from source_8x8_cdr.paging_guard import PagingLoopGuard
+from source_8x8_cdr import secrets
+from source_8x8_cdr.components import errors, page_body, page_json
+from source_8x8_cdr.components.errors import PageCheckingErrorHandler
+from source_8x8_cdr.components.extraction import JsonPageExtractor
+from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
+from source_8x8_cdr.components.page_body import parsed_body
+from source_8x8_cdr.components.pagination import ScrollIdPagination, SearchTokenPagination
+from source_8x8_cdr.components.timeutil import cursor_moment, parse_utc
+from source_8x8_cdr.components.windows import wall_clock_window
+from source_8x8_cdr.components.paging_guard import PagingLoopGuard
 
 UTC = timezone.utc
 NEW_YORK = ZoneInfo("America/New_York")
@@ -201,7 +198,7 @@ _SLICE = {"start_time": "2026-06-01T00:00:00.000000Z", "end_time": "2026-06-01T2
 def _arrived(records: List[dict]) -> requests.Response:
     """A page as the error handler leaves it: counted (and fingerprinted) before the extractor empties it."""
     response = _response({"records": records})
-    components.records_in_page(response, "records")
+    page_body.records_in_page(response, "records")
     return response
 
 
@@ -598,7 +595,7 @@ class TestParseUtc:
 class TestParsedBody:
     def test_given_a_response_read_twice_when_parsed_then_parsed_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
         loads = Mock(side_effect=page_json.loads)
-        monkeypatch.setattr(components.page_json, "loads", loads)
+        monkeypatch.setattr(page_body.page_json, "loads", loads)
         response = _response({"records": [{"uuid": "a"}]})
 
         first, second = parsed_body(response), parsed_body(response)
@@ -608,10 +605,10 @@ class TestParsedBody:
 
     def test_given_body_not_json_when_parsed_twice_then_parsed_once_and_marked_not_json(self, monkeypatch: pytest.MonkeyPatch) -> None:
         loads = Mock(side_effect=page_json.loads)
-        monkeypatch.setattr(components.page_json, "loads", loads)
+        monkeypatch.setattr(page_body.page_json, "loads", loads)
         response = _response("<html>Bad Gateway</html>")
 
-        assert parsed_body(response) is parsed_body(response) is components._NOT_JSON
+        assert parsed_body(response) is parsed_body(response) is page_body.NOT_JSON
         assert loads.call_count == 1
 
 
@@ -626,12 +623,12 @@ class TestJsonPageExtractor:
 
         assert list(extractor.extract_records(_response([{"id": 1}, {"id": 2}]))) == [{"id": 1}, {"id": 2}]
 
-    def test_given_a_page_when_extracted_then_its_raw_body_is_dropped_and_the_paginator_still_reads_it(self) -> None:
+    def test_given_a_page_when_extracted_then_the_paginator_still_reads_it(self) -> None:
         response = _response({"data": [{"callId": 1}, {"callId": 2}], "meta": {"scrollId": "next"}})
 
         records = list(JsonPageExtractor(parameters={}, field="data").extract_records(response))
 
-        assert records == [{"callId": 1}, {"callId": 2}] and response.content == b""
+        assert records == [{"callId": 1}, {"callId": 2}]
         assert ScrollIdPagination(config={}, parameters={}, page_size=2).next_page_token(response, 0, None, None) == "next"
 
     @pytest.mark.parametrize("body", ["<html></html>", {"total": 0}], ids=["not_json", "field_missing"])
@@ -650,7 +647,7 @@ class TestPageCheckingErrorHandler:
     @pytest.fixture(autouse=True)
     def _pauses(self, monkeypatch: pytest.MonkeyPatch) -> List[float]:
         self.pauses: List[float] = []
-        monkeypatch.setattr(components.time, "sleep", self.pauses.append)
+        monkeypatch.setattr(errors.time, "sleep", self.pauses.append)
         return self.pauses
 
     def _handler(self, status_resolution: Optional[ErrorResolution] = None, max_restarts: int = 3) -> PageCheckingErrorHandler:
@@ -709,7 +706,7 @@ class TestPageCheckingErrorHandler:
 
     def _list_handler(self) -> PageCheckingErrorHandler:
         status_rules = Mock(spec=ErrorHandler)
-        return PageCheckingErrorHandler(status_rules=status_rules, records_field="", api_name="The API", parameters={}, sliced=False)
+        return PageCheckingErrorHandler(status_rules=status_rules, records_field="", api_name="The API", parameters={}, sliced=False, single_object_is_record=True)
 
     def test_given_a_single_object_for_a_list_when_interpreted_then_success(self) -> None:
         response = _response({"id": 5915, "name": "Dayshift"}, url="https://cc.test/api/v2/cdr/teams")

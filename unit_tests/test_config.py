@@ -22,7 +22,15 @@ from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
 
 _NOW = datetime(2026, 6, 10, 12, 0, 0, tzinfo=timezone.utc)
-_WORK_ANALYTICS_STREAMS = ["call_legs", "call_records"]
+_WORK_ANALYTICS_STREAMS = [
+    "call_legs",
+    "call_records",
+    "work_analytics_company_daily",
+    "work_analytics_extension_daily",
+    "work_analytics_pbxes",
+    "work_analytics_ring_group_daily",
+    "work_analytics_ring_group_member_daily",
+]
 _CONTACT_CENTER_STREAMS = [
     "contact_center_agents",
     "contact_center_campaigns",
@@ -79,7 +87,10 @@ def test_given_valid_config_with_both_apis_when_validate_then_return_it_unchange
         ("work_analytics.base_url", "http://127.0.0.1:18999"),
         ("work_analytics.page_size", 7000),
         ("contact_center.time_zone", "America/Sao_Paulo"),
+        ("work_analytics.report_time_zone", "America/New_York"),
         ("lookback_window_minutes", 0),
+        ("summary_lookback_days", 0),
+        ("summary_lookback_days", 31),
         ("retry_backoff_seconds", 0.5),
         ("end_date", ""),
     ],
@@ -238,6 +249,16 @@ def test_given_unknown_time_zone_when_validate_then_config_error_naming_contact_
         _validate(config)
 
 
+@pytest.mark.parametrize("zone", ["Eastern Standard Time", "EST+5", "Europe/Londres"])
+def test_given_unknown_report_time_zone_when_validate_then_config_error_naming_it(zone: str) -> None:
+    config = _with(_both_apis(), "work_analytics.report_time_zone", zone)
+
+    with pytest.raises(ConfigError) as error:
+        _validate(config)
+
+    assert str(error.value) == f"`work_analytics.report_time_zone` must be an IANA time zone like UTC or America/New_York, got {zone!r}."
+
+
 @pytest.mark.parametrize(
     "field, value",
     [
@@ -250,6 +271,9 @@ def test_given_unknown_time_zone_when_validate_then_config_error_naming_contact_
         ("lookback_window_minutes", -1),
         ("lookback_window_minutes", 10081),
         ("lookback_window_minutes", 1.5),
+        ("summary_lookback_days", -1),
+        ("summary_lookback_days", 32),
+        ("summary_lookback_days", "2"),
         ("slice_hours", 0),
         ("slice_hours", 745),
         ("concurrency", 0),
@@ -297,11 +321,12 @@ def test_given_work_analytics_streams_when_discover_then_incremental_on_start_ti
     output = discover(SourceEightByEightCdr(None, config, None), config)
 
     streams = {stream.name: stream for stream in output.catalog.catalog.streams}
-    assert {name: (stream.source_defined_primary_key, stream.default_cursor_field) for name, stream in streams.items()} == {
+    cdr_streams = ("call_records", "call_legs")
+    assert {name: (streams[name].source_defined_primary_key, streams[name].default_cursor_field) for name in cdr_streams} == {
         "call_records": ([["callId"]], ["startTimeUTC"]),
         "call_legs": ([["legId"]], ["startTimeUTC"]),
     }
-    assert all(SyncMode.incremental in stream.supported_sync_modes for stream in streams.values())
+    assert all(SyncMode.incremental in streams[name].supported_sync_modes for name in cdr_streams)
 
 
 @freeze_time(_NOW)

@@ -1,4 +1,4 @@
-"""What bounds a read's memory (`source_8x8_cdr/memory.py`): the places for pages, the order they are given in,
+"""What bounds a read's memory (`source_8x8_cdr/fastpath/memory.py`): the places for pages, the order they are given in,
 and the adapter that leaves an answer's body in its socket until its page has a place.
 
 The peak memory itself is measured by the benchmark (`python -m benchmark`), not here.
@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from source_8x8_cdr.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
+from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
 
 PAGE = b'{"data": [{"callId": "1"}], "meta": {"scrollId": "No Data"}}'
 

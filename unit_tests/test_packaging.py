@@ -55,7 +55,17 @@ DOCUMENTED_STREAMS = {
     "contact_center_campaigns": ("id", None),
     "contact_center_deleted_agents": ("id", None),
     "contact_center_wrapup_codes": ("code", None),
+    "work_analytics_pbxes": ("id", None),
+    "work_analytics_extension_daily": (("PbxId", "Extension", "day"), "day"),
+    "work_analytics_ring_group_daily": (("pbxId", "extension", "day"), "day"),
+    "work_analytics_ring_group_member_daily": (("pbxId", "extension", "memberExtension", "day"), "day"),
+    "work_analytics_company_daily": (("day",), "day"),
 }
+
+
+def _key_fields(primary_key: Any) -> tuple:
+    """A documented primary key as its fields: one name, or a tuple of them."""
+    return primary_key if isinstance(primary_key, tuple) else (primary_key,)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -301,8 +311,13 @@ class TestDockerfile:
         for source in sources:
             assert (ROOT / source).exists(), f"COPY {source}: no such path"
 
-    def test_given_the_install_step_then_it_installs_the_package(self) -> None:
-        assert re.search(r"^RUN pip install (--no-cache-dir )?\.$", _dockerfile(), flags=re.MULTILINE)
+    def test_given_the_install_step_then_it_installs_the_package_with_the_tested_versions(self) -> None:
+        assert re.search(r"^RUN pip install (--no-cache-dir )?-c constraints\.txt \.$", _dockerfile(), flags=re.MULTILINE)
+
+    def test_given_the_cdk_requirement_then_it_is_the_exact_version_of_the_constraints(self) -> None:
+        pinned = re.search(r'"airbyte-cdk==([0-9.]+)"', (ROOT / "setup.py").read_text())
+        tested = re.search(r"^airbyte-cdk==([0-9.]+)$", (ROOT / "constraints.txt").read_text(), flags=re.MULTILINE)
+        assert pinned and tested and pinned.group(1) == tested.group(1)
 
     def test_given_the_labels_then_they_match_metadata(self) -> None:
         assert f"LABEL io.airbyte.version={_version()}" in _dockerfile()
@@ -334,7 +349,7 @@ class TestStreams:
         assert set(streams) == set(DOCUMENTED_STREAMS)
         for name, (primary_key, cursor) in DOCUMENTED_STREAMS.items():
             stream = streams[name]
-            assert stream.source_defined_primary_key == [[primary_key]], (
+            assert stream.source_defined_primary_key == [[field] for field in _key_fields(primary_key)], (
                 f"{name}: the catalog announces the primary key {stream.source_defined_primary_key}"
             )
             if cursor:
@@ -347,7 +362,7 @@ class TestStreams:
     def test_given_each_schema_then_primary_key_and_cursor_are_declared_properties(self) -> None:
         for name, (primary_key, cursor) in DOCUMENTED_STREAMS.items():
             properties = json.loads((PACKAGE / "schemas" / f"{name}.json").read_text())["properties"]
-            assert primary_key in properties, f"{name}: no property {primary_key}"
+            assert set(_key_fields(primary_key)) <= set(properties), f"{name}: no property {primary_key}"
             if cursor:
                 assert cursor in properties, f"{name}: no property {cursor}"
 
@@ -402,7 +417,7 @@ class TestAcceptanceConfig:
             name = entry["stream"]["name"]
             assert name in streams, f"configured_catalog.json names an unknown stream {name}"
             primary_key, cursor = DOCUMENTED_STREAMS[name]
-            assert entry.get("primary_key") in (None, [[primary_key]]), name
+            assert entry.get("primary_key") in (None, [[field] for field in _key_fields(primary_key)]), name
             if entry["sync_mode"] == "incremental":
                 assert cursor and entry["cursor_field"] == [cursor], name
                 assert entry["destination_sync_mode"] == "append_dedup", f"{name}: the docs recommend deduplication"
@@ -419,7 +434,7 @@ class TestAcceptanceConfig:
             assert name in incremental, f"abnormal_state.json has state for {name}, which is not incremental"
             cursor = DOCUMENTED_STREAMS[name][1]
             value = message["stream"]["stream_state"][cursor]
-            moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=timezone.utc)
             assert moment > latest_useful, f"{name}: {value} is within reach of a lookback"
             seen.add(name)
         assert seen == incremental
@@ -432,7 +447,7 @@ class TestAcceptanceConfig:
         for record in records:
             assert record["stream"] in names
             primary_key = DOCUMENTED_STREAMS[record["stream"]][0]
-            assert primary_key in record["data"], f"{record['stream']} record without {primary_key}"
+            assert set(_key_fields(primary_key)) <= set(record["data"]), f"{record['stream']} record without {primary_key}"
 
     def test_given_the_sample_and_invalid_configs_then_both_are_well_formed(self) -> None:
         from source_8x8_cdr.config import validate_config
@@ -472,7 +487,7 @@ def _string_fragments(node: Optional[ast.AST]) -> Iterator[str]:
 
 
 # Functions whose return values are messages a user sees.
-_MESSAGE_FUNCTIONS = {"_login_failure_message", "_probe", "_unreadable_file_problem"}
+_MESSAGE_FUNCTIONS = {"_login_failure_message", "_probe", "_unreadable_file_problem", "unknown_pbx_ids"}
 
 
 def _python_message_fragments(path: Path) -> Iterator[str]:
@@ -513,8 +528,8 @@ def _normalised(text: str) -> str:
 
 def _connector_messages() -> List[Tuple[str, str]]:
     found = []
-    for path in (PACKAGE / "config.py", PACKAGE / "components.py", PACKAGE / "source.py", PACKAGE / "run.py"):
-        found += [(path.name, fragment) for fragment in _python_message_fragments(path)]
+    for path in (PACKAGE / "config.py", PACKAGE / "source.py", PACKAGE / "run.py", *sorted((PACKAGE / "components").glob("*.py"))):
+        found += [(path.relative_to(PACKAGE).as_posix(), fragment) for fragment in _python_message_fragments(path)]
     found += [("manifest.yaml", fragment) for fragment in _manifest_message_fragments()]
     # Punctuation and short connecting words between placeholders carry no meaning of their own.
     return [(origin, fragment) for origin, fragment in found if len(fragment.strip(" .,:;()`'\"")) >= 12]
@@ -529,7 +544,7 @@ class TestDocs:
         rows = {line.split("|")[1].strip(" `"): line for line in _docs().splitlines() if line.startswith("| `")}
         for name, (primary_key, cursor) in DOCUMENTED_STREAMS.items():
             assert name in rows, f"the streams table has no row for {name}"
-            assert f"`{primary_key}`" in rows[name]
+            assert all(f"`{field}`" in rows[name] for field in _key_fields(primary_key)), name
             if cursor:
                 assert f"`{cursor}`" in rows[name] and "Incremental" in rows[name]
 
@@ -540,7 +555,7 @@ class TestDocs:
 
     def test_given_the_message_scan_then_it_finds_messages_in_every_source_file(self) -> None:
         origins = {origin for origin, _ in _connector_messages()}
-        assert origins == {"config.py", "components.py", "source.py", "run.py", "manifest.yaml"}
+        assert {"config.py", "source.py", "run.py", "manifest.yaml", "components/auth.py", "components/summaries.py"} <= origins
 
     def test_given_the_docs_then_the_limits_match_the_spec(self) -> None:
         properties = _connection_spec()["properties"]

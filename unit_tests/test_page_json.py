@@ -1,4 +1,4 @@
-"""Unit tests of `source_8x8_cdr.page_json`: pages orjson cannot read exactly, and records it cannot write."""
+"""Unit tests of `source_8x8_cdr.components.page_json`: pages orjson cannot read exactly, and records it cannot write."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import orjson
 import pytest
 
-from source_8x8_cdr import page_json
-from source_8x8_cdr.page_json import RecordWithChanges, loads, record_message_json, without_lone_surrogates
+from source_8x8_cdr.components import page_json
+from source_8x8_cdr.components.page_json import RecordWithChanges, loads, record_message_json, without_lone_surrogates
 
 WIDE = 123456789012345678901234567890
 

@@ -1,4 +1,4 @@
-"""`source_8x8_cdr/startup.py`: the faster attribute docs give what `attributes_doc` gives, and are in place
+"""`source_8x8_cdr/fastpath/startup.py`: the faster attribute docs give what `attributes_doc` gives, and are in place
 for the connector's command."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from airbyte_protocol_dataclasses.models import airbyte_protocol
 from attributes_doc import _base
 
-from source_8x8_cdr.startup import _from_parsed_modules
+from source_8x8_cdr.fastpath.startup import _from_parsed_modules
 
 ORIGINAL = getattr(attributes_doc.get_attributes_doc, "__wrapped__", attributes_doc.get_attributes_doc)
 FASTER = _from_parsed_modules(ORIGINAL, _base.FStringFound)

@@ -22,7 +22,8 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from freezegun import freeze_time
 
-from source_8x8_cdr.components import WorkAnalyticsAuthenticator
+from source_8x8_cdr.components.auth import WorkAnalyticsAuthenticator
+from unit_tests.mock_server.work_analytics_reports import PbxPage, a_pbx, pbx_request
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import WA_API_KEY, WA_PASSWORD, ConfigBuilder
 from unit_tests.mock_server.work_analytics import (
@@ -239,6 +240,7 @@ class CheckTest(TestCase):
     @HttpMocker()
     def test_given_403_when_check_then_fail_naming_the_pbx(self, http_mocker: HttpMocker) -> None:
         http_mocker.post(login_request(), token_response())
+        http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp2")]).build())
         http_mocker.get(
             WorkAnalyticsRequestBuilder.call_records().with_pbx_id("acmecorp2").with_page_size(1).build(),
             access_denied_response(pbx_id="acmecorp2"),

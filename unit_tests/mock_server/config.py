@@ -22,7 +22,9 @@ class ConfigBuilder:
             "max_retries": 2,
         }
 
-    def with_work_analytics(self, pbx_ids: Optional[List[str]] = None, page_size: Optional[int] = None) -> "ConfigBuilder":
+    def with_work_analytics(
+        self, pbx_ids: Optional[List[str]] = None, page_size: Optional[int] = None, report_time_zone: Optional[str] = None
+    ) -> "ConfigBuilder":
         block: Dict[str, Any] = {
             "api_key": WA_API_KEY,
             "username": WA_USERNAME,
@@ -33,6 +35,8 @@ class ConfigBuilder:
             block["pbx_ids"] = pbx_ids
         if page_size is not None:
             block["page_size"] = page_size
+        if report_time_zone is not None:
+            block["report_time_zone"] = report_time_zone
         self._config["work_analytics"] = block
         return self
 

@@ -257,14 +257,15 @@ class FullRefreshTest(TestCase):
         assert _call_ids(output) == ["inside"]
 
     @HttpMocker()
-    def test_given_start_time_as_digit_string_when_read_then_keep_the_record_as_sent(self, http_mocker: HttpMocker) -> None:
+    def test_given_start_time_as_digit_string_when_read_then_the_record_carries_it_as_an_integer(self, http_mocker: HttpMocker) -> None:
         _logged_in(http_mocker)
         http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", str(_A_CALL_MS))]).last().build())
 
         output = _read(work_analytics_config())
 
         assert _call_ids(output) == ["c1"]
-        assert output.records[0].record.data["startTimeUTC"] == str(_A_CALL_MS)
+        assert output.records[0].record.data["startTimeUTC"] == _A_CALL_MS
+        assert output.records[0].record.meta is None
 
 
     @HttpMocker()
@@ -278,6 +279,14 @@ class FullRefreshTest(TestCase):
         output = _read(work_analytics_config())
 
         assert _call_ids(output) == ["no-start", "bad-start"]
+        bad = output.records[1].record
+        assert bad.data.get("startTimeUTC") is None
+        assert [(change.field, change.change.value, change.reason.value) for change in bad.meta.changes] == [
+            ("startTimeUTC", "NULLED", "SOURCE_SERIALIZATION_ERROR")
+        ]
+        assert "call_records.startTimeUTC: 1 value could not be read as integer (sent as string) and was set to null" in " ".join(
+            log.log.message for log in output.logs
+        )
 
 @freeze_time(_NOW)
 class IncrementalTest(TestCase):

@@ -6,7 +6,7 @@ for the class and each of its bases, and before Python 3.13 `inspect` finds a cl
 module again each time: about 0.7 s of every command's start (spec, check, discover and read alike).
 `read_attribute_docs_faster` makes the same function parse each module file once and read the same
 docstrings from it; a class it cannot place in its file is left to the original function. It must run
-before `airbyte_cdk` is imported, so the package's `__init__.py` calls it, and it does nothing when
+before `airbyte_cdk` is imported, so `source_8x8_cdr/__init__.py` calls it, and it does nothing when
 `attributes_doc` is not the one it knows.
 """
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, List, Mapping, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 import orjson
 
@@ -112,11 +112,12 @@ def refuse_all(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is written one record at a time")
 
 
-def record_message_json(record: Mapping[str, Any], stream: str, emitted_at: int) -> bytes:
-    """One RECORD message as a JSON line, with `meta.changes` for a `RecordWithChanges`, and integers beyond 64 bits
-    written exactly (by the standard library, as orjson cannot write them)."""
+def record_message_json(record: Mapping[str, Any], stream: str, emitted_at: int, changes: Optional[List[Mapping[str, str]]] = None) -> bytes:
+    """One RECORD message as a JSON line, with `meta.changes` for a `RecordWithChanges` and the `changes` given
+    (the type conversions'), and integers beyond 64 bits written exactly (by the standard library, as orjson
+    cannot write them)."""
     message: dict = {"stream": stream, "data": record, "emitted_at": emitted_at}
-    changes = getattr(record, "changes", None)
+    changes = [*getattr(record, "changes", ()), *(changes or ())]
     if changes:
         message["meta"] = {"changes": changes}
     envelope = {"type": "RECORD", "record": message}

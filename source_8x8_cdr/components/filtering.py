@@ -1,0 +1,151 @@
+"""Each record once per sync (see `ExactlyOnceSliceFilter`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import InitVar, dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping, Optional
+
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
+
+from source_8x8_cdr.components.interpolation import interpolate
+from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, parse_utc
+
+logger = logging.getLogger("airbyte")
+
+
+@dataclass
+class ExactlyOnceSliceFilter(RecordFilter):
+    """Emits each record once per sync: only in the slice that owns its cursor, and only once in that slice.
+
+    Why not `is_client_side_incremental` or a `record_filter` condition: the built-in filter compares the
+    cursor with the whole sync's bounds, not with the slice, so a record at a slice boundary (which both
+    neighbouring request windows may return, as the API does not publish whether `endTime` is inclusive)
+    would be emitted twice; and a Jinja condition per record costs more than the rest of the record path.
+
+    A slice owns the records whose cursor lies in [start_time, end_time] (the CDK ends a slice one
+    millisecond before the next one starts). Within a slice, primary keys already emitted are dropped, which
+    makes a slice restart (`PageCheckingErrorHandler`) safe; records without a key are all kept. The key set lives per worker thread and only
+    for the slice that thread is reading, so memory follows one slice, not the sync. A record whose cursor
+    cannot be read is kept (never lost) and logged.
+    """
+
+    parameters: InitVar[Mapping[str, Any]]
+    cursor_field: str = ""
+    primary_key: str = ""
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self.cursor_field = str(interpolate(self.cursor_field, self.config, parameters))
+        self.primary_key = str(interpolate(self.primary_key, self.config, parameters))
+        self._current = threading.local()
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        yield from self.keep(records, stream_slice)[0]
+
+    def keep(self, records: Iterable[Mapping[str, Any]], stream_slice: Optional[StreamSlice]) -> tuple[list, Optional[Mapping[str, Any]]]:
+        """The records of a page that the slice emits, in order, and the kept record with the greatest cursor
+        (None when no kept record has a readable cursor).
+
+        ISO cursors in the APIs' fixed-width form (`2024-07-31T12:43:09.000-03:00`, or `...000Z`) are compared as
+        text with the slice's bounds written at the same offset and width, which costs a fifth of converting
+        each one to an instant; the greatest is found per offset and converted once per page.
+        """
+        if not stream_slice or "start_time" not in stream_slice:
+            kept = list(records)
+            return kept, None
+        start, end, seen, windows = self._slice_state(stream_slice)
+        cursor_field, primary_key = self.cursor_field, self.primary_key
+        kept: list = []
+        latest: Optional[Mapping[str, Any]] = None
+        latest_ms: Optional[int] = None
+        greatest: dict[str, tuple[str, Mapping[str, Any]]] = {}  # per offset, the greatest ISO cursor kept
+        offset, low, high, top, top_data = "", "", "", "", None  # of the offset met last
+        for record in records:
+            data = record if type(record) is dict else record.data if isinstance(record, Record) else record
+            value = data.get(cursor_field)
+            iso = type(value) is str and len(value) in _FIXED_WIDTHS and value[10] == "T" and value[19] == "." and value[23] in "Z+-"
+            if iso:
+                try:
+                    datetime.fromisoformat(value)
+                except ValueError:
+                    iso = False
+            if iso:
+                if not value.endswith(offset) or not offset:
+                    if top_data is not None:
+                        greatest[offset] = (top, top_data)
+                    offset = value[23:]
+                    low, high = windows.get(offset) or windows.setdefault(offset, _iso_window(start, end, offset))
+                    top, top_data = greatest.get(offset, ("", None))
+                if not low <= value <= high:
+                    continue
+                moment_ms = None
+            elif type(value) is int and SECONDS_BELOW <= value <= LAST_MS:  # Work Analytics: epoch ms, compared as they are
+                moment_ms = value
+                if not start <= moment_ms <= end:
+                    continue
+            else:
+                moment_ms = cursor_epoch_ms(value)
+                if moment_ms is None:
+                    logger.warning(
+                        f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
+                        f"({type(value).__name__}); emitting it as is."
+                    )
+                elif not start <= moment_ms <= end:
+                    continue
+            key = data.get(primary_key)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(record)
+            if iso:
+                if value > top:
+                    top, top_data = value, data
+            elif moment_ms is not None and (latest_ms is None or moment_ms > latest_ms):
+                latest, latest_ms = record, moment_ms
+        if top_data is not None:
+            greatest[offset] = (top, top_data)
+        for value, data in greatest.values():
+            moment_ms = cursor_epoch_ms(value)
+            if latest_ms is None or moment_ms > latest_ms:  # type: ignore[operator]
+                latest, latest_ms = data, moment_ms
+        return kept, latest
+
+    def forget_slice(self) -> None:
+        """This thread has finished its slice: its keys are no longer needed."""
+        self._current.slice = None
+
+    def _slice_state(self, stream_slice: StreamSlice) -> tuple[int, int, set, dict]:
+        """For this thread: the slice's bounds in epoch milliseconds, the keys it emitted, and its bounds as
+        fixed-width ISO text per UTC offset met so far."""
+        bounds = (stream_slice["start_time"], stream_slice["end_time"])
+        current = getattr(self._current, "slice", None)
+        if current is None or current[0] != bounds:
+            current = (bounds, epoch_ms(parse_utc(bounds[0])), epoch_ms(parse_utc(bounds[1])), set(), {})
+            self._current.slice = current
+        return current[1], current[2], current[3], current[4]
+
+
+# `2024-07-31T12:43:09.000Z` and `2024-07-31T12:43:09.000-03:00`: milliseconds, then `Z` or an offset.
+_FIXED_WIDTHS = (24, 29)
+
+
+def _iso_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
+    """The slice [start_ms, end_ms] as fixed-width ISO text (`2024-07-31T09:43:09.000-03:00`) at a UTC offset
+    (`Z`, `-03:00`): for cursors with that offset, comparing the text compares the instants."""
+    zone = timezone.utc if offset == "Z" else datetime.fromisoformat("2000-01-01T00:00:00" + offset).tzinfo
+
+    def iso(ms: int) -> str:
+        return (EPOCH + timedelta(milliseconds=ms)).astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + offset
+
+    return iso(start_ms), iso(end_ms)

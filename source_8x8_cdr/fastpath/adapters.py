@@ -1,0 +1,49 @@
+"""What `install` changes on a source built by the CDK, once `contract.py` has found what it relies on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator, List, Mapping
+
+from airbyte_cdk.models import AirbyteMessage
+from airbyte_cdk.sources.http_config import MAX_CONNECTION_POOL_SIZE
+from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
+    CustomFormatConcurrentStreamStateConverter,
+)
+
+from source_8x8_cdr.fastpath.cursor import tune_cursor
+from source_8x8_cdr.fastpath.memory import place_pages_first
+from source_8x8_cdr.fastpath.pages import RecordPageMessage, can_read_by_page, read_by_page, read_pages_in, record_messages
+
+
+def adapt_source(source: Any) -> None:
+    """The source's concurrent reader takes pages, each stream it builds reads by page where it can, and `read`
+    yields a page as one message only to the fast entrypoint (`emits_record_pages`), records to anyone else."""
+    read_pages_in(source._concurrent_source)
+    source.emits_record_pages = False
+    build_streams, read = source.streams, source.read
+
+    def streams(config: Mapping[str, Any]) -> List[Any]:
+        built = build_streams(config)
+        for stream in built:
+            _adapt_stream(stream)
+        return built
+
+    def read_records(logger: logging.Logger, config: Mapping[str, Any], catalog: Any, state: Any = None) -> Iterator[AirbyteMessage]:
+        for message in read(logger, config, catalog, state):
+            if isinstance(message, RecordPageMessage) and not source.emits_record_pages:
+                yield from record_messages(message)
+            else:
+                yield message
+
+    source.streams = streams
+    source.read = read_records
+
+
+def _adapt_stream(stream: Any) -> None:
+    converter = getattr(getattr(stream, "cursor", None), "_connector_state_converter", None)
+    if isinstance(converter, CustomFormatConcurrentStreamStateConverter):
+        tune_cursor(stream)
+    if can_read_by_page(stream):
+        retriever = read_by_page(stream)
+        place_pages_first(retriever.requester._http_client._session, MAX_CONNECTION_POOL_SIZE)

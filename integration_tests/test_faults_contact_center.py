@@ -204,10 +204,12 @@ def test_given_one_malformed_page_when_reading_then_the_slice_restarts_and_recor
 def test_given_a_record_with_wrong_types_when_reading_then_it_arrives_once_converted_with_the_unreadable_value_nulled_and_reported(emu: Emulator, tmp_path: Path) -> None:
     # wrong_types sends one record with: `timestamp` as epoch milliseconds (the same instant), `agent_id` and
     # `cpc` as text, `duration` as a number, `sla` inside a list, and `num_segments` "two", which no integer
-    # reading can make sense of.
-    emu.set_faults([{"kind": "wrong_types", "path": CDR_PATH, "after": 1, "times": 1}])
+    # reading can make sense of. It spoils the first record of the second slice's first page (the request before
+    # is the empty page that ends the first slice's search); without a lookback that record is its slice's own
+    # (with one, the window starts earlier and the slice before owns, and reads, its first record).
+    emu.set_faults([{"kind": "wrong_types", "path": CDR_PATH, "after": 2, "times": 1}])
 
-    run = _read(emu, tmp_path)
+    run = _read(emu, tmp_path, lookback_window_minutes=0)
 
     assert run.returncode == 0, run.errors
     messages = [m["record"] for m in run.of_type("RECORD")]

@@ -3,7 +3,7 @@
 A `Snapshot` is read from the DuckDB cache after each run: per stream, the rows, the primary keys,
 the cursor range, the most common values of one field and the state PyAirbyte saved. Comparing the
 snapshots before and after run 2 tells which records were new (their primary key was not cached
-before) and which were read again. `take_daily` sums calls and CDRs per UTC day from the typed columns
+before) and which were read again. `take_daily` sums calls (per UTC day) and CDRs (per day of their timestamp as cached) from the typed columns
 (epoch milliseconds, instants, integers and numbers as such: no text is cast).
 """
 
@@ -99,7 +99,8 @@ Daily = dict[str, dict[str, tuple[int, Optional[float]]]]  # day -> stream -> (r
 
 def take_daily(cache: Cache, stream_names: Sequence[str]) -> Daily:
     """Calls per UTC day with their average talk time (`talkTimeMS` of the calls that talked), and CDRs per
-    UTC day (of their `timestamp`) with their average cost (`cpc`)."""
+    day of their `timestamp` with their average cost (`cpc`). PyAirbyte's cache keeps a CDR timestamp as the
+    account's wall-clock time, without its offset (docs/8x8-cdr.md, "Loading with PyAirbyte")."""
     days: Daily = {}
     for name, (day, average) in DAILY.items():
         if name in stream_names:
@@ -151,7 +152,7 @@ def _percent(part: int, whole: int) -> Optional[str]:
 
 
 def records_table(snapshot: Snapshot) -> list[str]:
-    """Records per stream and the range of their cursor (call start, or CDR end), in UTC."""
+    """Records per stream and the range of their cursor: call start in UTC, CDR end as the cache keeps it."""
     rows = [
         [s.info.name, s.rows, s.info.cursor, utc_text(s.first_ms), utc_text(s.last_ms)]
         for s in snapshot.values()

@@ -64,7 +64,6 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
         config: Optional[Mapping[str, Any]] = None,
         state: Any = None,
-        read_by_page: bool = True,
         **kwargs: Any,
     ) -> None:
         self.config_problem: Optional[str] = None
@@ -76,7 +75,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
                 self.config_problem = str(problem)
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
         self.effective_config: Mapping[str, Any] = effective or {}
-        self.reads_by_page = read_by_page and fastpath.install(self)
+        self.reads_by_page = fastpath.install(self)
 
     # -- guards ---------------------------------------------------------------------------------------------
 
@@ -161,7 +160,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         config = self.effective_config
         probe_config = {**config, api: {**config[api], CHECK_PAGE_SIZE[api]: 1}, "max_retries": min(int(config.get("max_retries", 5)), 2), CHECKING_CONNECTION: True}
         try:
-            probe = SourceEightByEightCdr(config=probe_config, read_by_page=False)  # a few records: the stock path
+            probe = SourceEightByEightCdr(config=probe_config)
             streams = {stream.name: stream for stream in probe.streams(probe_config)}
             if api == "work_analytics" and config[api].get("pbx_ids"):
                 problem = unknown_pbx_ids(config[api]["pbx_ids"], stream_records(streams[PBX_STREAM]))

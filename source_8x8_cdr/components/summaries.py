@@ -163,7 +163,7 @@ class PbxPagination(PagedBySize):
 
 
 def stream_records(stream: Any) -> Iterator[Mapping[str, Any]]:
-    """Every record of a stream built by a source that reads on the CDK's stock path."""
+    """Every record of a stream read on the CDK's record path (the PBX directory always is: `PbxListExtractor`)."""
     for partition in stream.generate_partitions():
         for record in partition.read():
             yield record.data

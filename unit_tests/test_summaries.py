@@ -1,4 +1,4 @@
-"""`source_8x8_cdr/summaries.py` on its own: trailing commas, the PBX page shape and the `pbx_ids` check sentence.
+"""`source_8x8_cdr/components/summaries.py` on its own: trailing commas, the PBX page shape and the `pbx_ids` check sentence.
 
 The streams that use them are tested against mocked HTTP in `mock_server/test_work_analytics_pbxes.py` and
 `mock_server/test_work_analytics_daily_summaries.py`.

@@ -12,7 +12,7 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
   declares (`transform_before_filtering`).
 * The page goes through the CDK's queue as one item. The stream's cursor observes it as its latest record
   (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
-* On the main thread, `PageAwareConcurrentSource` does for a page what the CDK does for a record (the
+* On the main thread, the concurrent source (`read_pages_in`) does for a page what the CDK does for a record (the
   stream is marked RUNNING at its first record, records are counted) and yields one `RecordPageMessage`.
 * The records are written as RECORD messages in the worker, with one orjson call per page
   (`records_to_json`). The connector's entrypoint counts them for the state's `sourceStats` and writes the

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cc-token-placement", choices=CC_TOKEN_PLACEMENTS, default="every_page")
     p.add_argument("--cc-search-cap", type=int, default=10_000)
     p.add_argument("--cc-time-zone", default="UTC")
+    p.add_argument("--cc-timestamps-without-offset", dest="cc_timestamp_offset", action="store_false", default=True,
+                   help="CDR timestamps as wall-clock times in --cc-time-zone, without a UTC offset")
     p.add_argument("--cc-end-inclusive", dest="cc_end_inclusive", action="store_true", default=True)
     p.add_argument("--cc-end-exclusive", dest="cc_end_inclusive", action="store_false")
     p.add_argument("--cc-bad-key-status", type=int, choices=(401, 403), default=401)
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         calls_per_day=args.calls_per_day, cc_records_per_day=args.cc_records_per_day, latency_ms=args.latency_ms,
         faults=rules, cache_mb=args.cache_mb, token_lifetime_s=args.token_lifetime, scroll_ttl_s=args.scroll_ttl,
         end_time_inclusive=args.end_time_inclusive, wa_last_page=args.wa_last_page,
-        cc_bad_key_status=args.cc_bad_key_status, cc_time_zone=args.cc_time_zone,
+        cc_bad_key_status=args.cc_bad_key_status, cc_time_zone=args.cc_time_zone, cc_timestamp_offset=args.cc_timestamp_offset,
         cc_end_inclusive=args.cc_end_inclusive, cc_token_placement=args.cc_token_placement,
         cc_search_cap=args.cc_search_cap,
     )

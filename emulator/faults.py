@@ -8,7 +8,7 @@ request go on (to later rules and the API); the other kinds decide the answer an
 
 Kinds: ``status`` (``status``, optional ``retry_after`` seconds), ``expire_token``, ``slow``
 (``seconds``), ``reset``, ``html`` (optional ``status``, default 200), ``truncated_json``,
-``missing_data``, ``wrong_types``, ``expire_scroll``.
+``missing_data``, ``wrong_types``, ``expire_scroll``, ``future_cursor`` (``seconds``).
 
 Server-side paging state is immutable (a scrollId or search token always names the same position),
 so a request answered by a fault never moves a client's paging forward.
@@ -24,10 +24,11 @@ from typing import Any
 import orjson
 
 from .messages import Response, html_response, json_response
+from .timeutil import iso_utc
 
 ACTIONS = ("slow", "expire_token", "expire_scroll")  # act, then the request goes on
 ANSWERS = ("status", "reset", "html")  # answer instead of the API
-REWRITES = ("truncated_json", "missing_data", "wrong_types")  # spoil the API's own 200 answer
+REWRITES = ("truncated_json", "missing_data", "wrong_types", "future_cursor")  # spoil the API's own 200 answer
 KINDS = ACTIONS + ANSWERS + REWRITES
 
 
@@ -156,6 +157,18 @@ def rewrite(kind: str, response: Response) -> Response:
         payload = {k: v for k, v in payload.items() if k not in _PAYLOAD_KEYS} if isinstance(payload, dict) else {}
     else:
         payload = _wrong_types(payload)
+    return Response(200, orjson.dumps(payload), response.content_type, response.headers)
+
+
+def future_cursor(response: Response, stamp_ms: int) -> Response:
+    """The last record of a 200 answer stamped at ``stamp_ms`` (a PBX with a wrong clock, a scheduled callback)."""
+    if response.status != 200 or not response.content_type.startswith("application/json"):
+        return response
+    payload = orjson.loads(response.body)
+    if payload.get("data"):
+        payload["data"][-1]["startTimeUTC"] = stamp_ms
+    elif payload.get("records"):
+        payload["records"][-1]["timestamp"] = iso_utc(stamp_ms)
     return Response(200, orjson.dumps(payload), response.content_type, response.headers)
 
 

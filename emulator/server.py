@@ -195,7 +195,7 @@ class Emulator:
             return self._control(request)
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
-        spoil = None
+        spoil = stamp_ms = None
         for rule in self.faults.firing(request.path):
             if rule.kind == "slow":
                 time.sleep(rule.seconds)
@@ -210,10 +210,15 @@ class Emulator:
                 return fault_kinds.html_fault_response(rule)
             elif rule.kind == "reset":
                 return RESET
+            elif rule.kind == "future_cursor":
+                stamp_ms = self.clock.now_ms() + int(rule.seconds * 1000)
+                break
             else:
                 spoil = rule.kind
                 break
         response = self._route(request)
+        if stamp_ms is not None:
+            return fault_kinds.future_cursor(response, stamp_ms)
         return fault_kinds.rewrite(spoil, response) if spoil else response
 
     def _route(self, request: Request) -> Response:

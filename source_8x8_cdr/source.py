@@ -33,7 +33,7 @@ from source_8x8_cdr.pages import (
     record_messages,
 )
 from source_8x8_cdr.secrets import mask, register_config_secrets
-from source_8x8_cdr.state import check_state
+from source_8x8_cdr.state import usable_state
 
 STREAMS_BY_API = {
     "work_analytics": ("call_records", "call_legs"),
@@ -129,6 +129,12 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
                 effective = validate_config(config)
             except ConfigError as problem:
                 self.config_problem = str(problem)
+        # The CDK reads the state as it builds itself: it gets it in the connector's own form (see `state.py`).
+        self.state_problem: Optional[str] = None
+        try:
+            state = usable_state(state)
+        except ConfigError as problem:
+            self.state_problem, state = str(problem), None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
         self._concurrent_source = PageAwareConcurrentSource(self._concurrent_source)
         # `read` yields a page of records as one `RecordPageMessage` only to a consumer that writes them
@@ -160,10 +166,8 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         is reported once.
         """
         self._refuse_streams_of_unconfigured_apis(catalog)
-        try:
-            check_state(state)
-        except ConfigError as problem:
-            raise config_error(str(problem)) from None
+        if self.state_problem:
+            raise config_error(self.state_problem)
         reported = set()
         for message in super().read(logger, config, catalog, state):
             if isinstance(message, RecordPageMessage):

@@ -1,8 +1,9 @@
-"""Saved state in every form the docs accept, through the real command.
+"""Saved state in every form the docs accept, and how far a sync may move it, through the real command.
 
 The guarantees under test: each accepted form of saved state resumes from that instant (first request window,
 records, final state), anything else is one config error naming the stream (never a traceback, never a silent
-re-read).
+re-read); the state never moves past the time of the sync, though a record stamped in the future is kept; and a
+stream without records still moves its state.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ from typing import Callable
 
 import pytest
 
-from emulator import Emulator
+from emulator import Emulator, EmulatorConfig
 from integration_tests.conftest import (
     END,
     START,
     assert_exact_records,
     connector_config,
+    emulator_config,
     ground_truth,
 )
 from integration_tests.connector_runner import DATE_FORMAT, ConnectorRun, catalog_for, run_connector, state_for
-from source_8x8_cdr.components import cursor_moment
+from source_8x8_cdr.components import cursor_moment, parse_utc
 
 CURSORS = {"call_records": "startTimeUTC", "contact_center_cdrs": "timestamp"}
 # The request parameter holding the start of a slice's window, and its format (both APIs here read UTC).
@@ -48,9 +50,10 @@ def _window_starts(emu: Emulator, stream: str) -> list[datetime]:
                    for _, path, params, _ in emu.request_log if path == PATHS[stream] and parameter in params})
 
 
-def _expected_state(records: list[dict], stream: str) -> str:
-    """The state after reading `records`: the newest of them."""
-    return _state_text(max(cursor_moment(record[CURSORS[stream]]) for record in records))
+def _expected_state(records: list[dict], stream: str, sync_end: datetime) -> str:
+    """The state after reading up to `sync_end`: the newest record, or one lookback before the end when that is later."""
+    newest = max(cursor_moment(record[CURSORS[stream]]) for record in records)
+    return _state_text(max(newest, sync_end - LOOKBACK))
 
 
 def _assert_no_traceback(run: ConnectorRun) -> None:
@@ -95,7 +98,7 @@ def test_given_a_saved_state_in_an_accepted_form_when_reading_then_the_read_resu
     assert _window_starts(emu, stream)[0] == RESUME - LOOKBACK
     expected = ground_truth(emu, stream, RESUME - LOOKBACK, END)
     assert_exact_records(run.records(stream), expected, stream)
-    assert run.last_state(stream) == {CURSORS[stream]: _expected_state(expected, stream)}
+    assert run.last_state(stream) == {CURSORS[stream]: _expected_state(expected, stream, END)}
 
 
 REFUSED: dict[str, tuple[list, str]] = {
@@ -120,3 +123,64 @@ def test_given_a_saved_state_in_another_form_when_reading_then_one_config_error_
     message = run.errors[0]["message"]
     assert "state" in message and named in message and ("call_records" in message or "LEGACY" in message), message
     assert not run.records() and not emu.request_log
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The state never moves past the time of the sync
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_given_a_call_stamped_days_ahead_and_an_end_date_in_the_future_when_synced_twice_then_the_second_sync_reads_the_last_half_hour(
+        tmp_path: Path) -> None:
+    # The emulator runs on the real clock (it lists a call once it has ended), as does the connector.
+    stream = "call_records"
+    with Emulator(EmulatorConfig(seed=11, days=2, calls_per_day=3000, cc_records_per_day=0)) as emu:
+        started = datetime.now(timezone.utc)
+        config = connector_config(emu, ("work_analytics",), start_date=(started - timedelta(hours=6)).strftime(DATE_FORMAT),
+                                  end_date=(started + timedelta(days=3)).strftime(DATE_FORMAT), slice_hours=744)
+        emu.set_faults([{"kind": "future_cursor", "path": PATHS[stream], "seconds": 2 * 86_400}])
+
+        first = run_connector("read", tmp_path, config, catalog_for([stream]))
+        first_done = datetime.now(timezone.utc)
+
+        assert first.returncode == 0, first.errors
+        stamped_ahead = [record for record in first.records(stream) if cursor_moment(record["startTimeUTC"]) > first_done]
+        assert len(stamped_ahead) == 1, "the call stamped in the future is emitted, not dropped"
+        state = first.last_state(stream)
+        assert started - timedelta(seconds=1) <= parse_utc(state["startTimeUTC"]) <= first_done, state
+        assert [line for line in first.logs if "end_date" in line and "future" in line]
+
+        emu.clear_faults()
+        second_starts = datetime.now(timezone.utc)
+        half_hour_ago = {row["callId"] for row in ground_truth(emu, stream, second_starts - timedelta(minutes=40),
+                                                                second_starts - timedelta(minutes=20))}
+        second = run_connector("read", tmp_path, config, catalog_for([stream]), state_for(stream, state))
+
+        assert second.returncode == 0, second.errors
+        assert half_hour_ago, "the scenario needs calls that started about 30 minutes before the second sync"
+        assert half_hour_ago <= {record["callId"] for record in second.records(stream)}
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A stream without records checkpoints too
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_given_streams_without_records_when_synced_twice_then_the_second_sync_starts_near_the_end_of_the_first(tmp_path: Path) -> None:
+    streams = ("call_records", "contact_center_cdrs")
+    start = END - timedelta(days=30)
+    with Emulator(emulator_config(start=start.strftime(DATE_FORMAT), calls_per_day=0, cc_records_per_day=0)) as emu:
+        config = connector_config(emu, start_date=start.strftime(DATE_FORMAT))
+        first = run_connector("read", tmp_path, config, catalog_for(streams))
+        assert first.returncode == 0, first.errors
+        first_windows = {stream: _window_starts(emu, stream) for stream in streams}
+        emu.request_log.clear()
+
+        second = run_connector("read", tmp_path, config, catalog_for(streams),
+                               [state_for(stream, first.last_state(stream))[0] for stream in streams])
+
+        assert second.returncode == 0, second.errors
+        for stream in streams:
+            assert first.last_state(stream) == {CURSORS[stream]: _state_text(END - LOOKBACK)}
+            assert len(first_windows[stream]) == 30
+            assert _window_starts(emu, stream) == [END - 2 * LOOKBACK], f"{stream}: the second sync walked from start_date again"

@@ -527,7 +527,8 @@ class ExactlyOnceSliceFilter(RecordFilter):
     millisecond before the next one starts). Within a slice, primary keys already emitted are dropped, which
     makes a slice restart (`PageCheckingErrorHandler`) safe; records without a key are all kept. The key set lives per worker thread and only
     for the slice that thread is reading, so memory follows one slice, not the sync. A record whose cursor
-    cannot be read is kept (never lost) and logged.
+    cannot be read is kept (never lost) and logged. In a sync that reads up to its own start, the last slice
+    also owns the records stamped after it (`owns_records_after`): they are kept, not lost.
     """
 
     parameters: InitVar[Mapping[str, Any]]
@@ -538,7 +539,13 @@ class ExactlyOnceSliceFilter(RecordFilter):
         super().__post_init__(parameters)
         self.cursor_field = str(interpolate(self.cursor_field, self.config, parameters))
         self.primary_key = str(interpolate(self.primary_key, self.config, parameters))
+        self._open_end = ""
         self._current = threading.local()
+
+    def owns_records_after(self, end_time: str) -> None:
+        """The slice that ends at `end_time` (the time of the sync) also owns the records stamped after it: a PBX
+        with a wrong clock or a scheduled callback is emitted, and read again by later syncs until its time."""
+        self._open_end = end_time
 
     def filter_records(
         self,
@@ -628,13 +635,16 @@ class ExactlyOnceSliceFilter(RecordFilter):
         bounds = (stream_slice["start_time"], stream_slice["end_time"])
         current = getattr(self._current, "slice", None)
         if current is None or current[0] != bounds:
-            current = (bounds, _epoch_ms(parse_utc(bounds[0])), _epoch_ms(parse_utc(bounds[1])), set(), {})
+            end_ms = _OPEN_END if bounds[1] == self._open_end else _epoch_ms(parse_utc(bounds[1]))
+            current = (bounds, _epoch_ms(parse_utc(bounds[0])), end_ms, set(), {})
             self._current.slice = current
         return current[1], current[2], current[3], current[4]
 
 
 # `2024-07-31T12:43:09.000Z` and `2024-07-31T12:43:09.000-03:00`: milliseconds, then `Z` or an offset.
 _FIXED_WIDTHS = (24, 29)
+# The end of a slice that owns every later record; as ISO text, "~" sorts after any date.
+_OPEN_END = 1 << 63
 
 
 def _iso_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
@@ -645,7 +655,7 @@ def _iso_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
     def iso(ms: int) -> str:
         return (_EPOCH + timedelta(milliseconds=ms)).astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + offset
 
-    return iso(start_ms), iso(end_ms)
+    return iso(start_ms), "~" if end_ms == _OPEN_END else iso(end_ms)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

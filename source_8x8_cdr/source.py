@@ -23,7 +23,8 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_8x8_cdr.components import cursor_moment
+from source_8x8_cdr.checkpoint import bound_state_to_sync
+from source_8x8_cdr.components import ExactlyOnceSliceFilter, cursor_moment
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.pages import (
     PageAwareConcurrentSource,
@@ -91,13 +92,24 @@ class HashOnceStreamSlice(StreamSlice):
         return self._hash
 
 
-def _tune_cursor(stream: Any) -> None:
-    """Adapts the CDK cursor of an incremental stream: state written in UTC, slices hashed once."""
+def _slice_filter(stream: Any) -> Optional[ExactlyOnceSliceFilter]:
+    factory = getattr(getattr(stream, "_stream_partition_generator", None), "_partition_factory", None)
+    record_filter = getattr(getattr(getattr(factory, "_retriever", None), "record_selector", None), "record_filter", None)
+    return record_filter if isinstance(record_filter, ExactlyOnceSliceFilter) else None
+
+
+def _tune_cursor(stream: Any, reads_up_to_now: bool) -> None:
+    """Adapts the CDK cursor of an incremental stream: state written in UTC, never past the sync
+    (`checkpoint.py`), slices hashed once."""
     cursor = getattr(stream, "cursor", None)
     converter = getattr(cursor, "_connector_state_converter", None)
     if converter is None or not isinstance(getattr(converter, "_parser", None), DatetimeParser):
         return
     converter._parser = UtcDatetimeParser()
+    sync_end = bound_state_to_sync(cursor)
+    slice_filter = _slice_filter(stream)
+    if slice_filter and reads_up_to_now:
+        slice_filter.owns_records_after(converter.output_format(sync_end))
     make_slices = cursor.stream_slices
     cursor.stream_slices = lambda: (HashOnceStreamSlice(each) for each in make_slices())
 
@@ -153,7 +165,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         wanted = {name for api in configured_apis(self._usable_config()) for name in STREAMS_BY_API[api]}
         streams = [stream for stream in super().streams(config) if stream.name in wanted]
         for stream in streams:
-            _tune_cursor(stream)
+            _tune_cursor(stream, reads_up_to_now=not self._config.get("end_date"))
             if can_read_by_page(stream):
                 read_by_page(stream)
         return streams

@@ -1,15 +1,25 @@
-"""Saved state: `state.py` reads every accepted form into the connector's own, and refuses the rest."""
+"""Saved state and how far a sync moves it: `state.py` (reading it), `checkpoint.py` (bounding it), and the
+slice filter's side (records stamped after the sync)."""
 
 from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional
+from unittest import TestCase
 
 import pytest
-from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
+from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, SyncMode
+from airbyte_cdk.sources.types import StreamSlice
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
+from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 
+from source_8x8_cdr.components import ExactlyOnceSliceFilter
 from source_8x8_cdr.config import ConfigError
+from source_8x8_cdr.source import SourceEightByEightCdr
 from source_8x8_cdr.state import usable_state
+from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.contact_center import CDRS_STREAM, CdrPageBuilder, ContactCenterRequestBuilder, cdr_record
 
 _NOW = "2026-06-05T12:00:00Z"
 _IN_STATE_FORM = "2026-06-01T00:00:00.000000Z"
@@ -97,3 +107,57 @@ class TestUsableState:
             usable_state(_messages(raw))
 
         assert named in str(refused.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The slice filter: records stamped after the sync
+# ---------------------------------------------------------------------------------------------------------------------
+
+_DAY_ONE = {"start_time": "2026-06-01T00:00:00.000000Z", "end_time": "2026-06-01T23:59:59.999000Z"}
+
+
+def _kept(record_filter: ExactlyOnceSliceFilter, timestamps: List[str]) -> List[str]:
+    records = [{"uuid": value, "timestamp": value} for value in timestamps]
+    return [record["uuid"] for record in record_filter.filter_records(records, stream_state={}, stream_slice=StreamSlice(partition={}, cursor_slice=_DAY_ONE))]
+
+
+class TestSliceFilterCursors:
+    def test_given_the_slice_ending_at_the_sync_when_filtered_then_it_keeps_records_stamped_after_it(self) -> None:
+        after = ["2026-06-02T00:00:00.000Z", "2026-06-09T10:00:00.000+05:30", "1781000000000"]
+        last_slice, other_slice = (ExactlyOnceSliceFilter(config={}, parameters={}, cursor_field="timestamp", primary_key="uuid") for _ in range(2))
+        other_slice.owns_records_after("2026-06-02T23:59:59.999000Z")
+
+        last_slice.owns_records_after(_DAY_ONE["end_time"])
+
+        assert _kept(last_slice, after + ["2026-05-31T23:59:59.999Z"]) == after
+        assert _kept(other_slice, after) == []
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# How far a sync moves the state
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def _read(config: Mapping[str, Any]) -> EntrypointOutput:
+    catalog = CatalogBuilder().with_stream(CDRS_STREAM, SyncMode.incremental).build()
+    return read(SourceEightByEightCdr(catalog=catalog, config=config, state=None), config, catalog, None)
+
+
+@freeze_time(_NOW)
+class TestStateBoundedBySync(TestCase):
+    @HttpMocker()
+    def test_given_an_end_date_in_the_future_and_a_record_stamped_days_ahead_when_read_then_emitted_and_state_stops_at_now(
+            self, http_mocker: HttpMocker) -> None:
+        config = ConfigBuilder().with_contact_center().with_start_date("2026-06-05T00:00:00Z").with_end_date("2026-06-09T00:00:00Z").build()
+        http_mocker.get(
+            ContactCenterRequestBuilder.cdrs().with_per_page(10_000).with_window("2026-06-05T00:00:00", "2026-06-05T12:00:01").build(),
+            CdrPageBuilder()
+            .with_record(cdr_record().with_id("today").with_cursor("2026-06-05T08:00:00.000-03:00"))
+            .with_record(cdr_record().with_id("wrong-clock").with_cursor("2026-06-07T08:00:00.000-03:00"))
+            .build(),
+        )
+
+        output = _read(config)
+
+        assert [message.record.data["uuid"] for message in output.records] == ["today", "wrong-clock"]
+        assert output.most_recent_state.stream_state.__dict__ == {"timestamp": "2026-06-05T12:00:00.000000Z"}

@@ -2,8 +2,9 @@
 
 The guarantees under test: each accepted form of saved state resumes from that instant (first request window,
 records, final state), anything else is one config error naming the stream (never a traceback, never a silent
-re-read); the state never moves past the time of the sync, though a record stamped in the future is kept; and a
-stream without records still moves its state.
+re-read); the state never moves past the time of the sync, though a record stamped in the future is kept; a
+stream without records still moves its state; and a CDR `timestamp` without a UTC offset is read in the
+account's time zone.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -31,6 +33,7 @@ CURSORS = {"call_records": "startTimeUTC", "contact_center_cdrs": "timestamp"}
 WINDOW_STARTS = {"call_records": ("startTime", "%Y-%m-%d %H:%M:%S"), "contact_center_cdrs": ("start_datetime", "%Y-%m-%dT%H:%M:%S")}
 PATHS = {"call_records": "/analytics/work/v2/call-records", "contact_center_cdrs": "/api/v2/cdr"}
 LOOKBACK = timedelta(minutes=60)
+NEW_YORK = ZoneInfo("America/New_York")
 TRACEBACK = "Traceback (most recent call last)"
 
 
@@ -184,3 +187,25 @@ def test_given_streams_without_records_when_synced_twice_then_the_second_sync_st
             assert first.last_state(stream) == {CURSORS[stream]: _state_text(END - LOOKBACK)}
             assert len(first_windows[stream]) == 30
             assert _window_starts(emu, stream) == [END - 2 * LOOKBACK], f"{stream}: the second sync walked from start_date again"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# CDR timestamps without a UTC offset are wall-clock times in the account's zone
+# ---------------------------------------------------------------------------------------------------------------------
+
+
+def test_given_cdr_timestamps_without_offset_in_new_york_when_reading_then_no_record_is_lost(tmp_path: Path) -> None:
+    stream = "contact_center_cdrs"
+    with Emulator(emulator_config(cc_time_zone="America/New_York", cc_timestamp_offset=False)) as emu:
+        config = connector_config(emu, ("contact_center",))
+        config["contact_center"]["time_zone"] = "America/New_York"
+
+        run = run_connector("read", tmp_path, config, catalog_for([stream]))
+
+        assert run.returncode == 0, run.errors
+        expected = ground_truth(emu, stream)
+        assert expected and all(len(row["timestamp"]) == 23 for row in expected), "the emulator writes no offset"
+        assert_exact_records(run.records(stream), expected, stream)
+        newest = max(parse_utc(row["timestamp"], NEW_YORK) for row in expected)
+        assert run.last_state(stream) == {"timestamp": _state_text(max(newest, END - LOOKBACK))}
+

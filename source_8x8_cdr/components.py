@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import InitVar, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Mapping, MutableMapping, Optional, Union
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
@@ -269,14 +269,15 @@ def _login_failure_message(status: int, body: Any, url: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def parse_utc(value: Union[str, int, float, datetime]) -> datetime:
-    """An aware UTC datetime from a slice bound or state value (ISO 8601, with `Z` or an offset)."""
+def parse_utc(value: Union[str, int, float, datetime], zone: tzinfo = timezone.utc) -> datetime:
+    """An aware UTC datetime from a slice bound or state value (ISO 8601, with `Z` or an offset; without one, a
+    wall-clock time in `zone`)."""
     if isinstance(value, datetime):
         moment = value
     else:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(timezone.utc)
 
 
@@ -473,6 +474,7 @@ class JsonPageExtractor(RecordExtractor):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_WALL_EPOCH = _EPOCH.replace(tzinfo=None)
 
 
 _MILLISECOND = timedelta(milliseconds=1)
@@ -482,9 +484,10 @@ def _epoch_ms(moment: datetime) -> int:
     return (moment - _EPOCH) // _MILLISECOND
 
 
-def cursor_moment(value: Any) -> Optional[datetime]:
+def cursor_moment(value: Any, zone: tzinfo = timezone.utc) -> Optional[datetime]:
     """A record cursor as an aware UTC datetime: epoch milliseconds (int or digit string) or ISO 8601 with an
-    offset, such as `2024-07-31T12:43:09.000-03:00`. None when the value cannot be read."""
+    offset, such as `2024-07-31T12:43:09.000-03:00` (without one, a wall-clock time in `zone`). None when the
+    value cannot be read."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -494,14 +497,15 @@ def cursor_moment(value: Any) -> Optional[datetime]:
         if text.isdigit():
             return _EPOCH + timedelta(milliseconds=int(text))
         try:
-            return parse_utc(text)
+            return parse_utc(text, zone)
         except ValueError:
             return None
     return None
 
 
-def cursor_epoch_ms(value: Any) -> Optional[int]:
-    """`cursor_moment` in epoch milliseconds; an ISO string with an offset is read without a UTC datetime."""
+def cursor_epoch_ms(value: Any, zone: tzinfo = timezone.utc) -> Optional[int]:
+    """`cursor_moment` in epoch milliseconds; an ISO string is read without a UTC datetime (one without an offset
+    with `zone`'s offset at that wall-clock time, as `parse_utc` reads it)."""
     if type(value) is str:
         try:
             moment = datetime.fromisoformat(value)
@@ -510,7 +514,9 @@ def cursor_epoch_ms(value: Any) -> Optional[int]:
         else:
             if moment.tzinfo is not None:
                 return (moment - _EPOCH) // _MILLISECOND
-    moment = cursor_moment(value)
+            if not value.isdigit():  # digits are epoch milliseconds, not a compact date
+                return (moment - _WALL_EPOCH - zone.utcoffset(moment)) // _MILLISECOND  # type: ignore[operator]
+    moment = cursor_moment(value, zone)
     return None if moment is None else _epoch_ms(moment)
 
 
@@ -527,18 +533,21 @@ class ExactlyOnceSliceFilter(RecordFilter):
     millisecond before the next one starts). Within a slice, primary keys already emitted are dropped, which
     makes a slice restart (`PageCheckingErrorHandler`) safe; records without a key are all kept. The key set lives per worker thread and only
     for the slice that thread is reading, so memory follows one slice, not the sync. A record whose cursor
-    cannot be read is kept (never lost) and logged. In a sync that reads up to its own start, the last slice
+    cannot be read is kept (never lost) and logged. A cursor without a UTC offset is a wall-clock time in
+    `time_zone` (the contact-center account's zone). In a sync that reads up to its own start, the last slice
     also owns the records stamped after it (`owns_records_after`): they are kept, not lost.
     """
 
     parameters: InitVar[Mapping[str, Any]]
     cursor_field: str = ""
     primary_key: str = ""
+    time_zone: Union[InterpolatedString, str] = "UTC"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self.cursor_field = str(interpolate(self.cursor_field, self.config, parameters))
         self.primary_key = str(interpolate(self.primary_key, self.config, parameters))
+        self.zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
         self._open_end = ""
         self._current = threading.local()
 
@@ -598,7 +607,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 if not start <= moment_ms <= end:
                     continue
             else:
-                moment_ms = cursor_epoch_ms(value)
+                moment_ms = cursor_epoch_ms(value, self.zone)
                 if moment_ms is None:
                     logger.warning(
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "

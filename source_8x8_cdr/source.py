@@ -7,7 +7,7 @@ exist (`discover`), are read, and are checked. The config is validated once, up 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Iterator, List, Mapping, Optional
 
 from airbyte_cdk.models import (
@@ -62,11 +62,15 @@ class UtcDatetimeParser(DatetimeParser):
     hours off. Comparisons between offsets are right either way; only the written state was not.
 
     It is also the cursor's hot path (every record is parsed): epoch milliseconds and ISO 8601 are read
-    by `cursor_moment` (`fromisoformat`, ~0.4 µs) before the CDK's `strptime` (~15 µs) is tried.
+    by `cursor_moment` (`fromisoformat`, ~0.4 µs) before the CDK's `strptime` (~15 µs) is tried. A value
+    without a UTC offset is a wall-clock time in `zone` (the contact-center account's, for its CDRs).
     """
 
+    def __init__(self, zone: tzinfo = timezone.utc) -> None:
+        self._zone = zone
+
     def parse(self, date: Any, format: str) -> datetime:
-        moment = cursor_moment(date)
+        moment = cursor_moment(date, self._zone)
         if moment is not None:
             return moment
         return super().parse(date, format).astimezone(timezone.utc)
@@ -99,15 +103,15 @@ def _slice_filter(stream: Any) -> Optional[ExactlyOnceSliceFilter]:
 
 
 def _tune_cursor(stream: Any, reads_up_to_now: bool) -> None:
-    """Adapts the CDK cursor of an incremental stream: state written in UTC, never past the sync
-    (`checkpoint.py`), slices hashed once."""
+    """Adapts the CDK cursor of an incremental stream: state written in UTC (cursors without an offset read in
+    the filter's zone), never past the sync (`checkpoint.py`), slices hashed once."""
     cursor = getattr(stream, "cursor", None)
     converter = getattr(cursor, "_connector_state_converter", None)
     if converter is None or not isinstance(getattr(converter, "_parser", None), DatetimeParser):
         return
-    converter._parser = UtcDatetimeParser()
-    sync_end = bound_state_to_sync(cursor)
     slice_filter = _slice_filter(stream)
+    converter._parser = UtcDatetimeParser(slice_filter.zone if slice_filter else timezone.utc)
+    sync_end = bound_state_to_sync(cursor)
     if slice_filter and reads_up_to_now:
         slice_filter.owns_records_after(converter.output_format(sync_end))
     make_slices = cursor.stream_slices

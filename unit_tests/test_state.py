@@ -1,10 +1,11 @@
 """Saved state and how far a sync moves it: `state.py` (reading it), `checkpoint.py` (bounding it), and the
-slice filter's side (records stamped after the sync)."""
+slice filter's side of both (cursors without an offset, records stamped after the sync)."""
 
 from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional
 from unittest import TestCase
+from zoneinfo import ZoneInfo
 
 import pytest
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, SyncMode
@@ -14,7 +15,7 @@ from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 from airbyte_cdk.test.mock_http import HttpMocker
 from freezegun import freeze_time
 
-from source_8x8_cdr.components import ExactlyOnceSliceFilter
+from source_8x8_cdr.components import ExactlyOnceSliceFilter, cursor_epoch_ms, parse_utc
 from source_8x8_cdr.config import ConfigError
 from source_8x8_cdr.source import SourceEightByEightCdr
 from source_8x8_cdr.state import usable_state
@@ -22,6 +23,7 @@ from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.contact_center import CDRS_STREAM, CdrPageBuilder, ContactCenterRequestBuilder, cdr_record
 
 _NOW = "2026-06-05T12:00:00Z"
+NEW_YORK = ZoneInfo("America/New_York")
 _IN_STATE_FORM = "2026-06-01T00:00:00.000000Z"
 
 
@@ -110,7 +112,7 @@ class TestUsableState:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# The slice filter: records stamped after the sync
+# The slice filter: cursors without an offset, records stamped after the sync
 # ---------------------------------------------------------------------------------------------------------------------
 
 _DAY_ONE = {"start_time": "2026-06-01T00:00:00.000000Z", "end_time": "2026-06-01T23:59:59.999000Z"}
@@ -122,6 +124,23 @@ def _kept(record_filter: ExactlyOnceSliceFilter, timestamps: List[str]) -> List[
 
 
 class TestSliceFilterCursors:
+    def test_given_timestamps_without_offset_in_new_york_when_filtered_then_read_as_new_york_times(self) -> None:
+        record_filter = ExactlyOnceSliceFilter(config={}, parameters={}, cursor_field="timestamp", primary_key="uuid", time_zone="America/New_York")
+
+        # The UTC day 2026-06-01 is 20:00 the day before to 19:59:59.999 on the New York wall clock (-04:00).
+        kept = _kept(record_filter, ["2026-05-31T19:59:59.999", "2026-05-31T20:00:00.000", "2026-06-01T19:59:59.999", "2026-06-01T20:00:00.000"])
+
+        assert kept == ["2026-05-31T20:00:00.000", "2026-06-01T19:59:59.999"]
+
+    @pytest.mark.parametrize(
+        "wall_clock, utc",
+        [("2026-03-08T01:59:59.999", "2026-03-08T06:59:59.999Z"), ("2026-03-08T02:30:00.000", "2026-03-08T07:30:00.000Z"),
+         ("2026-11-01T01:30:00.000", "2026-11-01T05:30:00.000Z"), ("2026-11-01T02:00:00.000", "2026-11-01T07:00:00.000Z")],
+        ids=["before_spring_forward", "in_the_skipped_hour", "in_the_repeated_hour_first_reading", "after_fall_back"],
+    )
+    def test_given_a_new_york_wall_clock_time_around_a_dst_change_when_read_then_the_same_instant_as_parse_utc(self, wall_clock: str, utc: str) -> None:
+        assert cursor_epoch_ms(wall_clock, NEW_YORK) == cursor_epoch_ms(utc) == cursor_epoch_ms(parse_utc(wall_clock, NEW_YORK).isoformat())
+
     def test_given_the_slice_ending_at_the_sync_when_filtered_then_it_keeps_records_stamped_after_it(self) -> None:
         after = ["2026-06-02T00:00:00.000Z", "2026-06-09T10:00:00.000+05:30", "1781000000000"]
         last_slice, other_slice = (ExactlyOnceSliceFilter(config={}, parameters={}, cursor_field="timestamp", primary_key="uuid") for _ in range(2))

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="which time start_/end_datetime select interactions by (start = timestamp - duration)")
     p.add_argument("--cc-max-per-page", type=int, default=None, help="serve at most this many CDRs a page (default: as asked)")
     p.add_argument("--cc-time-zone", default="UTC")
+    p.add_argument("--cc-timestamps-without-offset", dest="cc_timestamp_offset", action="store_false", default=True,
+                   help="CDR timestamps as wall-clock times in --cc-time-zone, without a UTC offset")
     p.add_argument("--cc-end-inclusive", dest="cc_end_inclusive", action="store_true", default=True)
     p.add_argument("--cc-end-exclusive", dest="cc_end_inclusive", action="store_false")
     p.add_argument("--cc-bad-key-status", type=int, choices=(401, 403), default=401)
@@ -63,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         end_time_inclusive=args.end_time_inclusive, wa_last_page=args.wa_last_page,
         wa_summary_trailing_comma=args.wa_summary_trailing_comma,
         cc_bad_key_status=args.cc_bad_key_status, cc_time_zone=args.cc_time_zone,
+        cc_timestamp_offset=args.cc_timestamp_offset,
         cc_end_inclusive=args.cc_end_inclusive, cc_token_placement=args.cc_token_placement,
         cc_search_cap=args.cc_search_cap, cc_max_per_page=args.cc_max_per_page, cc_select_by=args.cc_select_by,
     )

@@ -75,6 +75,7 @@ class EmulatorConfig:
     cc_api_key: str = "cc+Api/Key=voiso7f3a9"
     cc_bad_key_status: int = 401
     cc_time_zone: str = "UTC"  # zone in which start_/end_date and start_/end_datetime are read
+    cc_timestamp_offset: bool = True  # False: `timestamp` is a wall-clock time in cc_time_zone, without offset
     cc_end_inclusive: bool = True  # end_datetime compared with <= (True) or < (False)
     cc_token_placement: str = "every_page"  # one of CC_TOKEN_PLACEMENTS
     cc_search_cap: int = 10_000

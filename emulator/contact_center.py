@@ -15,6 +15,7 @@ What the vendor does and how it is played here:
 * ``total`` is an estimate (records per day times the window, with noise), never the record or
   page count, so a client cannot stop on it.
 * Dates and datetimes are read in ``cc_time_zone``; ``end_date`` includes its whole day;
+  ``timestamp`` carries a UTC offset, or (``cc_timestamp_offset`` False) is a wall-clock time in that zone;
   ``end_datetime`` is compared with ``<=`` (``cc_end_inclusive``) or ``<``. They select on the
   ``timestamp`` (end time), or with ``cc_select_by="start_time"`` on the start (``timestamp`` minus
   ``duration``). Only interactions whose ``timestamp`` is not after the emulator clock are listed,
@@ -38,7 +39,7 @@ from .data import CDR_STREAM, Dataset
 from .data.common import stable_seed
 from .data.contact_center import MAX_DURATION_MS, CdrIndex
 from .messages import Request, Response, framed, json_response
-from .timeutil import MS_PER_DAY, Clock, local_wall_to_ms
+from .timeutil import MS_PER_DAY, Clock, local_text, local_wall_to_ms, offset_ms, to_ms
 
 CDR_PATH = "/api/v2/cdr"
 REFERENCE_PATHS = {f"{CDR_PATH}/{name}": name
@@ -152,7 +153,19 @@ class ContactCenterAPI:
         if capped and (self.config.cc_token_placement == "every_page" or skip < cap <= skip + per_page):
             token = self.tokens.issue(cap_cursor)
         tail = b'],"total":%d,"page":%d,"search_token":%s}' % (self._estimate(query), page, orjson.dumps(token))
-        return Response(200, framed(b'{"records":[', rows, tail))
+        body = framed(b'{"records":[', rows, tail)
+        if not self.config.cc_timestamp_offset:
+            answer = orjson.loads(body)
+            self._without_offsets(answer["records"])
+            body = orjson.dumps(answer)
+        return Response(200, body)
+
+    def _without_offsets(self, records: list[dict]) -> None:
+        """Each ``timestamp`` as the wall-clock time in ``cc_time_zone``, without a UTC offset."""
+        zone_name = self.config.cc_time_zone
+        for record in records:
+            ms = to_ms(record["timestamp"])
+            record["timestamp"] = local_text(ms, offset_ms(ms, zone_name), colon=True)[:23]
 
     # ---- query
 
@@ -238,7 +251,10 @@ class ContactCenterAPI:
     def ground_truth(self, lo_ms: int, hi_ms: int) -> list[dict]:
         query = Query(max(lo_ms, self.dataset.lo_ms), min(hi_ms, self.clock.now_ms() + 1), {})
         rows, _, _ = self._scan(query, None, 0, 1 << 62, 1 << 62)
-        return orjson.loads(framed(b"[", rows, b"]"))
+        records = orjson.loads(framed(b"[", rows, b"]"))
+        if not self.config.cc_timestamp_offset:
+            self._without_offsets(records)
+        return records
 
 
 def _integer(params: dict[str, str], name: str, default: int, low: int, high: int | None) -> int:

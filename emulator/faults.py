@@ -8,12 +8,13 @@ request go on (to later rules and the API); the other kinds decide the answer an
 
 Kinds: ``status`` (``status``, optional ``retry_after`` seconds), ``expire_token``, ``slow``
 (``seconds``), ``reset``, ``html`` (optional ``status``, default 200), ``truncated_json``,
-``missing_data``, ``wrong_types``, ``odd_values``, ``expire_scroll``, ``repeat_token``,
-``empty_new_token``.
+``missing_data``, ``wrong_types``, ``odd_values``, ``future_cursor`` (``seconds``), ``expire_scroll``,
+``repeat_token``, ``empty_new_token``.
 
 ``odd_values`` gives the first record of a page two valid but unusual JSON values: ``odd_text``, a string
 ending in an escaped lone UTF-16 surrogate (half an emoji, as JavaScript's ``JSON.stringify`` writes a
-text cut between the halves), and ``odd_number``, an integer beyond 64 bits.
+text cut between the halves), and ``odd_number``, an integer beyond 64 bits. ``future_cursor`` stamps the
+last record of a page ``seconds`` after the emulator clock (a PBX with a wrong clock).
 
 The two paging kinds play a server that never lets a client finish, and act only on a request that
 continues (one with a ``scrollId`` or a ``search_token``; others are counted and pass unchanged):
@@ -37,10 +38,11 @@ from typing import Any
 import orjson
 
 from .messages import Response, html_response, json_response
+from .timeutil import iso_utc
 
 ACTIONS = ("slow", "expire_token", "expire_scroll")  # act, then the request goes on
 ANSWERS = ("status", "reset", "html")  # answer instead of the API
-REWRITES = ("truncated_json", "missing_data", "wrong_types", "odd_values")  # spoil the API's own 200 answer
+REWRITES = ("truncated_json", "missing_data", "wrong_types", "odd_values", "future_cursor")  # spoil the API's own 200 answer
 PAGING = ("repeat_token", "empty_new_token")  # continued requests only: a server that never lets a client finish
 KINDS = ACTIONS + ANSWERS + REWRITES + PAGING
 
@@ -213,6 +215,18 @@ def _with_odd_values(payload: Any) -> Any:
     if isinstance(records, list) and records:
         records[0] = {**records[0], "odd_text": ODD_TEXT, "odd_number": ODD_NUMBER}
     return payload
+
+
+def future_cursor(response: Response, stamp_ms: int) -> Response:
+    """The last record of a 200 answer stamped at ``stamp_ms`` (a PBX with a wrong clock, a scheduled callback)."""
+    if response.status != 200 or not response.content_type.startswith("application/json"):
+        return response
+    payload = orjson.loads(response.body)
+    if payload.get("data"):
+        payload["data"][-1]["startTimeUTC"] = stamp_ms
+    elif payload.get("records"):
+        payload["records"][-1]["timestamp"] = iso_utc(stamp_ms)
+    return Response(200, orjson.dumps(payload), response.content_type, response.headers)
 
 
 def _wrong_types(payload: Any) -> Any:

@@ -206,7 +206,7 @@ class Emulator:
             return self._control(request)
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
-        spoil = paging = None
+        spoil = paging = stamp_ms = None
         for rule in self.faults.firing(request.path):
             if rule.kind == "slow":
                 time.sleep(rule.seconds)
@@ -225,12 +225,17 @@ class Emulator:
                 if fault_kinds.continued_token(request.params):
                     paging = rule.kind
                     break
+            elif rule.kind == "future_cursor":
+                stamp_ms = self.clock.now_ms() + int(rule.seconds * 1000)
+                break
             else:
                 spoil = rule.kind
                 break
         if paging:
             return self._paging_fault(paging, request)
         response = self._route(request)
+        if stamp_ms is not None:
+            return fault_kinds.future_cursor(response, stamp_ms)
         return fault_kinds.rewrite(spoil, response) if spoil else response
 
     def _paging_fault(self, kind: str, request: Request) -> Response:

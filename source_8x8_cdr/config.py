@@ -119,7 +119,8 @@ def _check_contact_center(block: Any) -> None:
 
 
 def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict:
-    """Returns the config to run with (the start date clamped to the retention), or raises `ConfigError`."""
+    """Returns the config to run with (the start date clamped to the retention, an end date in the future left
+    out), or raises `ConfigError`."""
     if not isinstance(config, Mapping):
         raise ConfigError("The config must be a JSON object.")
     if config.get("start_date") in (None, ""):
@@ -156,6 +157,10 @@ def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.
         effective["work_analytics"] = dict(config["work_analytics"])
     if has_contact_center:
         effective["contact_center"] = dict(config["contact_center"])
+    if end is not None and end > current:
+        # The state never moves past the time of a sync (`checkpoint.py`): read up to now, and to end_date once it has passed.
+        logger.info(f"`end_date` {config['end_date']} is in the future: this sync reads up to the time it started.")
+        del effective["end_date"]
     oldest = (current - RETENTION).replace(microsecond=0)
     if start < oldest:
         logger.warning(

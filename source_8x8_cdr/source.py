@@ -25,7 +25,7 @@ from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_chan
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.secrets import mask, register_config_secrets
-from source_8x8_cdr.state import check_state
+from source_8x8_cdr.state import usable_state
 from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
 
 STREAMS_BY_API = {
@@ -73,6 +73,12 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
                 effective = validate_config(config)
             except ConfigError as problem:
                 self.config_problem = str(problem)
+        # The CDK reads the state as it builds itself: it gets it in the connector's own form (see `state.py`).
+        self.state_problem: Optional[str] = None
+        try:
+            state = usable_state(state)
+        except ConfigError as problem:
+            self.state_problem, state = str(problem), None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
         self.effective_config: Mapping[str, Any] = effective or {}
         self.reads_by_page = fastpath.install(self)
@@ -97,10 +103,8 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         is reported once.
         """
         self._refuse_streams_of_unconfigured_apis(catalog)
-        try:
-            check_state(state)
-        except ConfigError as problem:
-            raise config_error(str(problem)) from None
+        if self.state_problem:
+            raise config_error(self.state_problem)
         reported = set()
         try:
             for message in super().read(logger, config, catalog, state):

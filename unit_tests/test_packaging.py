@@ -528,7 +528,7 @@ def _normalised(text: str) -> str:
 
 def _connector_messages() -> List[Tuple[str, str]]:
     found = []
-    for path in (PACKAGE / "config.py", PACKAGE / "source.py", PACKAGE / "run.py", *sorted((PACKAGE / "components").glob("*.py"))):
+    for path in (PACKAGE / "config.py", PACKAGE / "source.py", PACKAGE / "run.py", PACKAGE / "state.py", *sorted((PACKAGE / "components").glob("*.py"))):
         found += [(path.relative_to(PACKAGE).as_posix(), fragment) for fragment in _python_message_fragments(path)]
     found += [("manifest.yaml", fragment) for fragment in _manifest_message_fragments()]
     # Punctuation and short connecting words between placeholders carry no meaning of their own.
@@ -555,7 +555,7 @@ class TestDocs:
 
     def test_given_the_message_scan_then_it_finds_messages_in_every_source_file(self) -> None:
         origins = {origin for origin, _ in _connector_messages()}
-        assert {"config.py", "source.py", "run.py", "manifest.yaml", "components/auth.py", "components/summaries.py"} <= origins
+        assert {"config.py", "source.py", "run.py", "state.py", "manifest.yaml", "components/auth.py", "components/summaries.py"} <= origins
 
     def test_given_the_docs_then_the_limits_match_the_spec(self) -> None:
         properties = _connection_spec()["properties"]
@@ -565,6 +565,13 @@ class TestDocs:
         assert f"up to {page_size} rows" in docs
         assert f"up to {per_page:,} records" in docs
         assert "search_token" in docs and "10,000" in docs
+
+    def test_given_the_docs_then_every_default_concurrency_they_state_is_the_specs(self) -> None:
+        default = _connection_spec()["properties"]["concurrency"]["default"]
+        stated = re.compile(r"(?i)\bconcurrency\b[^.\n]{0,40}?\bdefault\b\D{0,20}?(\d+)|default concurrency of (\d+)|requests at once \((\d+)\)")
+        found = {path.name: [int(m.group(1) or m.group(2) or m.group(3)) for m in stated.finditer(path.read_text())] for path in (ROOT / "README.md", DOCS, BEHAVIOR)}
+        assert all(found.values()), f"a document no longer states the default concurrency: {found}"
+        assert {value for values in found.values() for value in values} == {default}, found
 
     def test_given_the_changelog_then_it_has_the_current_version(self) -> None:
         changelog = _docs().split("## Changelog", 1)[1]

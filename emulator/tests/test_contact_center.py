@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from emulator import Emulator
+from emulator.timeutil import to_ms
 
 from .clients import ContactCenterClient
 from .conftest import config
@@ -158,6 +159,19 @@ def test_given_sao_paulo_zone_when_reading_a_date_then_day_starts_at_03_utc(emu,
     emu.config.cc_time_zone = "America/Sao_Paulo"
     records, _ = cc.read_all(start_date="2024-03-10", end_date="2024-03-10")
     assert records == emu.ground_truth("contact_center_cdrs", "2024-03-10T03:00:00Z", "2024-03-11T03:00:00Z")
+
+
+def test_given_timestamps_without_offset_when_reading_then_new_york_wall_clock_times(emu, cc):
+    with_offset = emu.ground_truth("contact_center_cdrs", "2024-03-10T06:00:00Z", "2024-03-10T08:00:00Z")
+    emu.config.cc_time_zone, emu.config.cc_timestamp_offset = "America/New_York", False
+    records, _ = cc.read_all(start_datetime="2024-03-10T01:00:00", end_datetime="2024-03-10T04:00:00")
+    assert records == emu.ground_truth("contact_center_cdrs", "2024-03-10T06:00:00Z", "2024-03-10T08:00:00.001Z")
+    # New York moves from -05:00 to -04:00 at 07:00 UTC: the wall clock jumps from 02:00 to 03:00.
+    before, after = [r for r in records if r["timestamp"] < "2024-03-10T03"], [r for r in records if r["timestamp"] >= "2024-03-10T03"]
+    assert [r["uuid"] for r in records] == [r["uuid"] for r in with_offset]
+    assert before and after and all(len(r["timestamp"]) == 23 for r in records)
+    assert [to_ms(r["timestamp"] + "-05:00") for r in before] + [to_ms(r["timestamp"] + "-04:00") for r in after] == [
+        to_ms(r["timestamp"]) for r in with_offset]
 
 
 def test_given_filters_when_reading_then_exact_matches(emu, cc):

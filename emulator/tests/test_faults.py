@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 import requests
@@ -116,6 +117,15 @@ def test_given_wrong_types_when_request_then_first_record_mistyped(emu, wa, cc):
     assert isinstance(row["startTimeUTC"], str) and isinstance(row["callId"], int)
     cdr = cc.get().json()["records"][0]
     assert isinstance(cdr["agent_id"], str) and isinstance(cdr["timestamp"], int)
+
+
+def test_given_future_cursor_when_request_then_last_record_stamped_after_the_clock(emu, wa, cc):
+    wa.login()
+    emu.set_faults([{"kind": "future_cursor", "seconds": 86_400, "times": 2}])
+    rows, cdrs = records(wa).json()["data"], cc.get().json()["records"]
+    day_after = emu.now + timedelta(days=1)
+    assert rows[-1]["startTimeUTC"] == int(day_after.timestamp() * 1000) and rows[0] == records(wa).json()["data"][0]
+    assert cdrs[-1]["timestamp"] == day_after.isoformat(timespec="milliseconds")
 
 
 def test_given_expire_scroll_when_continuing_then_400(emu, wa, cc):

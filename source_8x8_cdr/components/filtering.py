@@ -6,13 +6,15 @@ import logging
 import threading
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Union
+from zoneinfo import ZoneInfo
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
+from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_8x8_cdr.components.interpolation import interpolate
-from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, parse_utc
+from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, offset_text, parse_utc
 
 logger = logging.getLogger("airbyte")
 
@@ -31,17 +33,32 @@ class ExactlyOnceSliceFilter(RecordFilter):
     makes a slice restart (`PageCheckingErrorHandler`) safe; records without a key are all kept. The key set lives per worker thread and only
     for the slice that thread is reading, so memory follows one slice, not the sync. A record whose cursor
     cannot be read is kept (never lost) and logged.
+
+    A cursor written without a UTC offset (`2024-07-31T08:43:09.000`) is a wall-clock time in `time_zone` (the
+    contact-center account's zone): it is read there, and the record's cursor gets that zone's offset at that
+    time (`2024-07-31T08:43:09.000-04:00`), so that the CDK's cursor (which reads a time without an offset as
+    UTC) and the destination's typed column hold the instant the API meant. The manifest has no zone for
+    record cursors. In a sync that reads up to its own start, the fast path makes the last slice own the records
+    stamped after it too (`owns_records_after`): kept, while the state stays at the time of the sync.
     """
 
     parameters: InitVar[Mapping[str, Any]]
     cursor_field: str = ""
     primary_key: str = ""
+    time_zone: Union[InterpolatedString, str] = "UTC"
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self.cursor_field = str(interpolate(self.cursor_field, self.config, parameters))
         self.primary_key = str(interpolate(self.primary_key, self.config, parameters))
+        self.zone = ZoneInfo(str(interpolate(self.time_zone, self.config, parameters) or "UTC"))
+        self._open_end = ""
         self._current = threading.local()
+
+    def owns_records_after(self, end_time: str) -> None:
+        """The slice that ends at `end_time` (the time of the sync, as the cursor writes slice bounds) also owns
+        the records stamped after it: a PBX with a wrong clock, a scheduled callback."""
+        self._open_end = end_time
 
     def filter_records(
         self,
@@ -94,7 +111,9 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 if not start <= moment_ms <= end:
                     continue
             else:
-                moment_ms = cursor_epoch_ms(value)
+                moment_ms = cursor_epoch_ms(value, self.zone)
+                if moment_ms is not None and type(value) is str and _is_wall_clock(value):
+                    data[cursor_field] = value = value + offset_text(EPOCH.astimezone(self.zone) + timedelta(milliseconds=moment_ms))
                 if moment_ms is None:
                     logger.warning(
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
@@ -131,13 +150,24 @@ class ExactlyOnceSliceFilter(RecordFilter):
         bounds = (stream_slice["start_time"], stream_slice["end_time"])
         current = getattr(self._current, "slice", None)
         if current is None or current[0] != bounds:
-            current = (bounds, epoch_ms(parse_utc(bounds[0])), epoch_ms(parse_utc(bounds[1])), set(), {})
+            end_ms = _OPEN_END if bounds[1] == self._open_end else epoch_ms(parse_utc(bounds[1]))
+            current = (bounds, epoch_ms(parse_utc(bounds[0])), end_ms, set(), {})
             self._current.slice = current
         return current[1], current[2], current[3], current[4]
 
 
 # `2024-07-31T12:43:09.000Z` and `2024-07-31T12:43:09.000-03:00`: milliseconds, then `Z` or an offset.
 _FIXED_WIDTHS = (24, 29)
+# The end of a slice that owns every later record; as ISO text, "~" sorts after any date.
+_OPEN_END = 1 << 63
+
+
+def _is_wall_clock(value: str) -> bool:
+    """An ISO 8601 date and time without a UTC offset (digits are epoch time; a date alone has no time)."""
+    try:
+        return len(value) > 10 and not value.strip().isdigit() and datetime.fromisoformat(value).tzinfo is None
+    except ValueError:
+        return False
 
 
 def _iso_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
@@ -148,4 +178,4 @@ def _iso_window(start_ms: int, end_ms: int, offset: str) -> tuple[str, str]:
     def iso(ms: int) -> str:
         return (EPOCH + timedelta(milliseconds=ms)).astimezone(zone).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + offset
 
-    return iso(start_ms), iso(end_ms)
+    return iso(start_ms), "~" if end_ms == _OPEN_END else iso(end_ms)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Optional, Union
 
-def parse_utc(value: Union[str, int, float, datetime]) -> datetime:
-    """An aware UTC datetime from a slice bound or state value (ISO 8601, with `Z` or an offset)."""
+
+def parse_utc(value: Union[str, int, float, datetime], zone: tzinfo = timezone.utc) -> datetime:
+    """An aware UTC datetime from a slice bound or state value (ISO 8601, with `Z` or an offset; without one,
+    a wall-clock time in `zone`)."""
     if isinstance(value, datetime):
         moment = value
     else:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=zone)
     return moment.astimezone(timezone.utc)
+
+
+def offset_text(moment: datetime) -> str:
+    """The UTC offset of an aware datetime as ISO 8601 writes it (`-04:00`, `+05:30`)."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -40,10 +49,11 @@ def _epoch_moment(number: Union[int, float]) -> Optional[datetime]:
         return None
 
 
-def cursor_moment(value: Any) -> Optional[datetime]:
+def cursor_moment(value: Any, zone: tzinfo = timezone.utc) -> Optional[datetime]:
     """A record cursor as an aware UTC datetime: epoch milliseconds (int or digit string; epoch seconds are
-    recognised, see `SECONDS_BELOW`) or ISO 8601 with an offset, such as `2024-07-31T12:43:09.000-03:00`.
-    None when the value cannot be read (or lies past the year 9999)."""
+    recognised, see `SECONDS_BELOW`) or ISO 8601 with an offset, such as `2024-07-31T12:43:09.000-03:00`
+    (without one, a wall-clock time in `zone`). None when the value cannot be read (or lies past the year
+    9999)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -53,13 +63,13 @@ def cursor_moment(value: Any) -> Optional[datetime]:
         if text.isdigit():
             return _epoch_moment(int(text))
         try:
-            return parse_utc(text)
+            return parse_utc(text, zone)
         except ValueError:
             return None
     return None
 
 
-def cursor_epoch_ms(value: Any) -> Optional[int]:
+def cursor_epoch_ms(value: Any, zone: tzinfo = timezone.utc) -> Optional[int]:
     """`cursor_moment` in epoch milliseconds; an ISO string with an offset is read without a UTC datetime."""
     if type(value) is str:
         try:
@@ -69,5 +79,5 @@ def cursor_epoch_ms(value: Any) -> Optional[int]:
         else:
             if moment.tzinfo is not None:
                 return (moment - EPOCH) // _MILLISECOND
-    moment = cursor_moment(value)
+    moment = cursor_moment(value, zone)
     return None if moment is None else epoch_ms(moment)

@@ -26,8 +26,9 @@ def adapt_source(source: Any) -> None:
 
     def streams(config: Mapping[str, Any]) -> List[Any]:
         built = build_streams(config)
+        reads_up_to_now = not source.effective_config.get("end_date")
         for stream in built:
-            _adapt_stream(stream)
+            _adapt_stream(stream, reads_up_to_now)
         return built
 
     def read_records(logger: logging.Logger, config: Mapping[str, Any], catalog: Any, state: Any = None) -> Iterator[AirbyteMessage]:
@@ -41,15 +42,17 @@ def adapt_source(source: Any) -> None:
     source.read = read_records
 
 
-def _adapt_stream(stream: Any) -> None:
+def _adapt_stream(stream: Any, reads_up_to_now: bool) -> None:
     factory = getattr(getattr(stream, "_stream_partition_generator", None), "_partition_factory", None)
-    requester = getattr(getattr(factory, "_retriever", None), "requester", None)
+    retriever = getattr(factory, "_retriever", None)
+    requester = getattr(retriever, "requester", None)
     policy = getattr(requester, "network_policy", None)
     if policy is not None:
         retry_network_errors(requester._http_client._session, policy)
     converter = getattr(getattr(stream, "cursor", None), "_connector_state_converter", None)
     if isinstance(converter, CustomFormatConcurrentStreamStateConverter):
-        tune_cursor(stream)
+        slice_filter = getattr(getattr(retriever, "record_selector", None), "record_filter", None)
+        tune_cursor(stream, slice_filter, reads_up_to_now)
     if can_read_by_page(stream):
         retriever = read_by_page(stream)
         place_pages_first(retriever.requester._http_client._session, MAX_CONNECTION_POOL_SIZE)

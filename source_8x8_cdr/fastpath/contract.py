@@ -76,6 +76,12 @@ CONTRACT: Tuple[Tuple[str, Callable[[], bool]], ...] = (
     ("ConcurrentCursor.observe reads record.associated_slice", _reads(ConcurrentCursor, "observe", "record.associated_slice")),
     ("ConcurrentCursor._connector_state_converter, stream_slices()",
      lambda: _sets(ConcurrentCursor, "_connector_state_converter")() and _takes(ConcurrentCursor, "stream_slices")()),
+    ("ConcurrentCursor._end_provider, _lookback_window, start", 
+     lambda: _sets(ConcurrentCursor, "_end_provider", "_lookback_window")() and _reads(ConcurrentCursor, "__init__", "self.start")()),
+    ("CustomFormatConcurrentStreamStateConverter._get_latest_complete_time(slices), merge_intervals(intervals), END_KEY",
+     lambda: _takes(CustomFormatConcurrentStreamStateConverter, "_get_latest_complete_time", "slices")()
+     and _takes(CustomFormatConcurrentStreamStateConverter, "merge_intervals", "intervals")()
+     and isinstance(getattr(CustomFormatConcurrentStreamStateConverter, "END_KEY", None), str)),
     ("CustomFormatConcurrentStreamStateConverter._parser parses and formats",
      lambda: _sets(CustomFormatConcurrentStreamStateConverter, "_parser")()
      and _reads(CustomFormatConcurrentStreamStateConverter, "output_format", "self._parser.format")()

@@ -1,8 +1,8 @@
-"""The CDK cursor of an incremental stream, made cheaper per record and exact in UTC.
+"""The CDK cursor of an incremental stream, made cheaper per record, exact in UTC and bounded by the sync.
 
-Why not the manifest: `DatetimeBasedCursor` has no setting for the parser of record cursors nor for how a
-slice is hashed. Both are the CDK's internals, changed here for streams built by the CDK release this
-project pins (`contract.py` checks them first).
+Why not the manifest: `DatetimeBasedCursor` has no setting for the parser of record cursors, for how a
+slice is hashed, or for the bound of the state (`checkpoint.py`). All are the CDK's internals, changed here
+for streams built by the CDK release this project pins (`contract.py` checks them first).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 from airbyte_cdk.sources.declarative.datetime.datetime_parser import DatetimeParser
 from airbyte_cdk.sources.types import StreamSlice
 
+from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.timeutil import cursor_moment
+from source_8x8_cdr.fastpath.checkpoint import bound_state_to_sync
 
 
 class UtcDatetimeParser(DatetimeParser):
@@ -61,10 +63,15 @@ class HashOnceStreamSlice(StreamSlice):
         return self._hash
 
 
-def tune_cursor(stream: Any) -> None:
-    """State written in UTC and slices hashed once, for a stream whose cursor has the converter it expects."""
+def tune_cursor(stream: Any, slice_filter: Any, reads_up_to_now: bool) -> None:
+    """State written in UTC, never past the sync (`checkpoint.py`), and slices hashed once, for a stream whose
+    cursor has the converter it expects. In a sync that reads up to its own start, the stream's last slice then
+    keeps the records stamped after the sync (`ExactlyOnceSliceFilter.owns_records_after`)."""
     cursor = stream.cursor
     converter = cursor._connector_state_converter
     converter._parser = UtcDatetimeParser()
+    sync_end = bound_state_to_sync(cursor)
+    if isinstance(slice_filter, ExactlyOnceSliceFilter) and reads_up_to_now:
+        slice_filter.owns_records_after(converter.output_format(sync_end))
     make_slices = cursor.stream_slices
     cursor.stream_slices = lambda: (HashOnceStreamSlice(each) for each in make_slices())

@@ -162,14 +162,14 @@ class IncrementalTest(TestCase):
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of(
-                [a_call_leg("leg-1", epoch_ms("2026-06-01T08:00:00.000")), a_call_leg("leg-2", epoch_ms("2026-06-01T08:00:05.250"))]
+                [a_call_leg("leg-1", epoch_ms("2026-06-01T23:30:00.000")), a_call_leg("leg-2", epoch_ms("2026-06-01T23:30:05.250"))]
             ).last().build(),
         )
 
         output = _read(work_analytics_config(), SyncMode.incremental)
 
         assert _leg_ids(output) == ["leg-1", "leg-2"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T08:00:05.250000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:05.250000Z"}
 
     @HttpMocker()
     def test_given_state_when_read_then_start_one_lookback_hour_before_it(self, http_mocker: HttpMocker) -> None:

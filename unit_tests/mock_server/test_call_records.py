@@ -296,14 +296,14 @@ class IncrementalTest(TestCase):
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of(
-                [a_call_record("c1", epoch_ms("2026-06-01T10:00:00.123")), a_call_record("c2", epoch_ms("2026-06-01T09:00:00.000"))]
+                [a_call_record("c1", epoch_ms("2026-06-01T23:30:00.123")), a_call_record("c2", epoch_ms("2026-06-01T23:10:00.000"))]
             ).last().build(),
         )
 
         output = _read(work_analytics_config(), SyncMode.incremental)
 
         assert _call_ids(output) == ["c1", "c2"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T10:00:00.123000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:00.123000Z"}
 
     @HttpMocker()
     def test_given_state_when_read_then_start_one_default_lookback_hour_before_it(self, http_mocker: HttpMocker) -> None:
@@ -316,7 +316,8 @@ class IncrementalTest(TestCase):
         output = _read(work_analytics_config().with_end_date(None), SyncMode.incremental, _state("2026-06-10T10:00:00.000000Z"))
 
         assert _call_ids(output) == ["ended-late"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T10:00:00.000000Z"}
+        # No call after the state: it moves to one lookback before the end of the sync (12:00).
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T11:00:00.000000Z"}
 
     @HttpMocker()
     def test_given_state_and_15_minute_lookback_when_read_then_start_15_minutes_before_it(self, http_mocker: HttpMocker) -> None:
@@ -330,7 +331,8 @@ class IncrementalTest(TestCase):
         output = _read(config, SyncMode.incremental, _state("2026-06-10T10:00:00.000000Z"))
 
         assert _call_ids(output) == ["c1"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T11:00:00.000000Z"}
+        # Read up to 12:00 without a call after c1: one lookback before the end of the sync.
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T11:45:00.000000Z"}
 
     @HttpMocker()
     def test_given_two_slices_when_read_then_final_state_is_the_newest_call_of_both(self, http_mocker: HttpMocker) -> None:
@@ -341,13 +343,13 @@ class IncrementalTest(TestCase):
         )
         http_mocker.get(
             _request().with_window("2026-06-02 00:00:00", "2026-06-03 01:00:01").build(),
-            WorkAnalyticsPage.of([a_call_record("day-2", epoch_ms("2026-06-02T08:00:00.000"))]).last().build(),
+            WorkAnalyticsPage.of([a_call_record("day-2", epoch_ms("2026-06-02T23:30:00.000"))]).last().build(),
         )
 
         output = _read(work_analytics_config().with_end_date(_TWO_DAYS), SyncMode.incremental)
 
         assert sorted(_call_ids(output)) == ["day-1", "day-2"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-02T08:00:00.000000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-02T23:30:00.000000Z"}
 
 
     @HttpMocker()
@@ -366,7 +368,8 @@ class IncrementalTest(TestCase):
         output = _read(config, SyncMode.incremental, _state("2026-06-01T10:00:00.000000Z"))
 
         assert sorted(_call_ids(output)) == ["c1", "c2"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-02T18:00:00.000000Z"}
+        # No call after c2: one lookback before the end date.
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-02T23:00:00.000000Z"}
 
     @HttpMocker()
     def test_given_state_at_start_date_when_read_then_never_ask_before_start_date(self, http_mocker: HttpMocker) -> None:
@@ -378,8 +381,8 @@ class IncrementalTest(TestCase):
         assert _call_ids(output) == ["c1"]
 
     @HttpMocker()
-    def test_given_no_calls_in_the_window_when_read_then_state_does_not_move(self, http_mocker: HttpMocker) -> None:
-        # The state is the newest call read: a window without calls is read again by the next sync.
+    def test_given_no_calls_in_the_window_when_read_then_state_moves_to_one_lookback_before_the_end_of_the_sync(self, http_mocker: HttpMocker) -> None:
+        # Calls that started before then have ended by the end of the sync (12:00): none can still appear there.
         _logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-10 09:00:00", "2026-06-10 13:00:01").build(), WorkAnalyticsPage.empty().build()
@@ -388,19 +391,19 @@ class IncrementalTest(TestCase):
         output = _read(work_analytics_config().with_end_date(None), SyncMode.incremental, _state("2026-06-10T10:00:00.000000Z"))
 
         assert output.records == []
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T10:00:00.000000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T11:00:00.000000Z"}
 
     @HttpMocker()
     def test_given_start_time_as_digit_string_when_read_then_state_is_read_from_it(self, http_mocker: HttpMocker) -> None:
         _logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
-            WorkAnalyticsPage.of([a_call_record("c1", str(epoch_ms("2026-06-01T10:00:00.500")))]).last().build(),
+            WorkAnalyticsPage.of([a_call_record("c1", str(epoch_ms("2026-06-01T23:30:00.500")))]).last().build(),
         )
 
         output = _read(work_analytics_config(), SyncMode.incremental)
 
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T10:00:00.500000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:00.500000Z"}
 
 @freeze_time(_NOW)
 class ErrorTest(TestCase):
@@ -634,7 +637,8 @@ class UnusualValuesTest(TestCase):
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of(
-                [a_call_record("c1", _A_CALL_MS), a_call_record("far-text", "99999999999999999"), a_call_record("far-number", 99999999999999999)]
+                [a_call_record("c1", epoch_ms("2026-06-01T23:30:00.000")), a_call_record("far-text", "99999999999999999"),
+                 a_call_record("far-number", 99999999999999999)]
             ).last().build(),
         )
 
@@ -645,21 +649,23 @@ class UnusualValuesTest(TestCase):
         assert _call_ids(output) == ["c1", "far-text", "far-number"]
         for call_id in ("far-text", "far-number"):
             assert any(f"Record callId='{call_id}' has an unreadable startTimeUTC" in line for line in logs.output), logs.output
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T10:00:00.000000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:00.000000Z"}
 
     @HttpMocker()
     def test_given_start_times_in_epoch_seconds_when_read_then_read_as_seconds(self, http_mocker: HttpMocker) -> None:
-        # 1780308000 is 2026-06-01T10:00:00Z in seconds (as milliseconds: 1970-01-21, which no slice owns).
+        # 1780356600 is 2026-06-01T23:30:00Z in seconds (as milliseconds: 1970-01-21, which no slice owns); after
+        # 23:00 (one lookback before the end date), so that the state shows the cursor read.
+        late_call_s = epoch_ms("2026-06-01T23:30:00.000") // 1000
         _logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
-            WorkAnalyticsPage.of([a_call_record("seconds", _A_CALL_MS // 1000), a_call_record("seconds-text", str(_A_CALL_MS // 1000 + 1))]).last().build(),
+            WorkAnalyticsPage.of([a_call_record("seconds", late_call_s), a_call_record("seconds-text", str(late_call_s + 1))]).last().build(),
         )
 
         output = _read(work_analytics_config(), SyncMode.incremental)
 
         assert _call_ids(output) == ["seconds", "seconds-text"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T10:00:01.000000Z"}
+        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:01.000000Z"}
 
     @HttpMocker()
     def test_given_a_null_entry_in_a_page_when_read_then_it_is_skipped_with_a_warning(self, http_mocker: HttpMocker) -> None:

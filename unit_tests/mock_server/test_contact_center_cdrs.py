@@ -539,20 +539,21 @@ class UnusualValuesTest(TestCase):
         assert not output.errors
         assert _uuids(output) == ["cdr-0", "cdr-1"]
         assert any("The contact-center API sent a page with null entries among its records; they were skipped." in line for line in logs.output)
-        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-01T08:00:03.000000Z")
+        # No CDR after 08:00:03: the state moves to one lookback before the end date (nothing can still appear there).
+        assert output.most_recent_state.stream_state.__dict__ == {"timestamp": "2026-06-01T23:00:00.000000Z"}
 
 
 @freeze_time(_NOW)
 class IncrementalTest(TestCase):
     @HttpMocker()
     def test_given_records_with_offsets_when_read_then_state_is_latest_timestamp_in_utc(self, http_mocker: HttpMocker) -> None:
-        # The +05:30 record reads later on the wall clock (21:00) but happened earlier (15:30Z).
+        # The +05:30 record reads later on the wall clock (04:59 the next day) but happened earlier (23:29Z).
         for window in (_FIRST_DAY_WINDOW, _SECOND_DAY_WINDOW):
             http_mocker.get(
                 _cdrs_request(window).build(),
                 CdrPageBuilder()
-                .with_record(cdr_record().with_id("sao-paulo").with_cursor("2026-06-02T12:43:09.000-03:00"))
-                .with_record(cdr_record().with_id("kolkata").with_cursor("2026-06-02T21:00:00.000+05:30"))
+                .with_record(cdr_record().with_id("sao-paulo").with_cursor("2026-06-02T20:43:09.000-03:00"))
+                .with_record(cdr_record().with_id("kolkata").with_cursor("2026-06-03T04:59:00.000+05:30"))
                 .with_record(cdr_record().with_id("day-1").with_cursor(cdr_timestamp(_IN_DAY_ONE, KOLKATA)))
                 .build(),
             )
@@ -561,7 +562,7 @@ class IncrementalTest(TestCase):
         output = _read(_config(), SyncMode.incremental)
 
         assert sorted(_uuids(output)) == ["day-1", "kolkata", "sao-paulo"]
-        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T15:43:09.000000Z")
+        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T23:43:09.000000Z")
 
     @HttpMocker()
     def test_given_state_when_read_then_window_starts_lookback_before_state(self, http_mocker: HttpMocker) -> None:
@@ -571,7 +572,7 @@ class IncrementalTest(TestCase):
             CdrPageBuilder()
             .with_record(cdr_record().with_id("before-lookback").with_cursor(cdr_timestamp(utc("2026-06-02T14:43:08.999"))))
             .with_record(cdr_record().with_id("in-lookback").with_cursor(cdr_timestamp(utc("2026-06-02T14:43:09.000"))))
-            .with_record(cdr_record().with_id("new").with_cursor(cdr_timestamp(utc("2026-06-02T18:00:00.000"))))
+            .with_record(cdr_record().with_id("new").with_cursor(cdr_timestamp(utc("2026-06-02T23:30:00.000"))))
             .build(),
         )
         _mock_end_of_search(http_mocker, ("2026-06-02T13:43:09", "2026-06-03T00:00:01"))
@@ -579,7 +580,7 @@ class IncrementalTest(TestCase):
         output = _read(_config(), SyncMode.incremental, state=state)
 
         assert _uuids(output) == ["in-lookback", "new"]
-        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T18:00:00.000000Z")
+        assert output.most_recent_state.stream_state == AirbyteStateBlob(timestamp="2026-06-02T23:30:00.000000Z")
 
     @HttpMocker()
     def test_given_state_and_zero_lookback_when_read_then_window_starts_at_state(self, http_mocker: HttpMocker) -> None:

@@ -144,7 +144,7 @@ def test_given_a_config_file_that_is_not_json_when_checking_and_reading_then_one
 # ---------------------------------------------------------------------------------------------------------------------
 
 REFUSED_BY_THE_API = [
-    ("inaccessible_pbx", _set("work_analytics.pbx_ids", ["acmecorp", "nope"]), ("call_records",), ["work_analytics.pbx_ids", "pbxId(nope)"]),
+    ("inaccessible_pbx", _set("work_analytics.pbx_ids", ["acmecorp", "nope"]), ("call_records",), ["work_analytics.pbx_ids", "nope"]),
     ("wrong_password", _set("work_analytics.password", "not the password"), ("call_records",), ["work_analytics.password"]),
     ("wrong_api_key", _set("work_analytics.api_key", "not+the/key="), ("call_records",), ["work_analytics.api_key"]),
     ("wrong_contact_center_key", _set("contact_center.api_key", "not+the/key="), ("contact_center_cdrs",), ["contact_center.api_key"]),

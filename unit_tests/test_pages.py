@@ -22,6 +22,7 @@ from freezegun import freeze_time
 
 from source_8x8_cdr.components.page_json import RecordWithChanges
 from source_8x8_cdr.fastpath import STOCK_PATH_VARIABLE
+from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM
 from source_8x8_cdr.fastpath.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder

@@ -87,3 +87,20 @@ def test_given_empty_directory_when_checked_then_say_there_is_none() -> None:
     assert unknown_pbx_ids(["acmecorp"], []) == (
         "work_analytics.pbx_ids names 'acmecorp', which is not a PBX of this account. The account's PBXes: none."
     )
+
+
+def test_given_many_pbxes_when_checked_then_name_the_closest_ones_and_the_count() -> None:
+    directory = [{"name": f"branch{n:03d}"} for n in range(205)]
+
+    assert unknown_pbx_ids(["Branch042"], directory) == (
+        "work_analytics.pbx_ids names 'Branch042', which is not a PBX of this account. The account has 205 PBXes, "
+        "among them: branch042, branch204, branch142 (stream work_analytics_pbxes lists them all)."
+    )
+
+
+def test_given_many_pbxes_and_no_close_name_when_checked_then_name_the_first_ten() -> None:
+    directory = [{"name": f"branch{n:03d}"} for n in range(205)]
+
+    message = unknown_pbx_ids(["headquarters"], directory)
+
+    assert message is not None and "among them: branch000, branch001," in message and "branch009 (stream" in message

@@ -44,6 +44,7 @@ from unit_tests.mock_server.work_analytics import (
     token_response,
     work_analytics_config,
 )
+from unit_tests.mock_server.work_analytics_reports import PbxPage, a_pbx, pbx_request
 
 _NOW = datetime(2026, 6, 10, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -239,8 +240,9 @@ class CheckTest(TestCase):
 
     @HttpMocker()
     def test_given_403_when_check_then_fail_naming_the_pbx(self, http_mocker: HttpMocker) -> None:
+        # The PBX directory lists it (check reads it first), but the user may not read its calls.
         http_mocker.post(login_request(), token_response())
-        http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp2")]).build())
+        http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp"), a_pbx("acmecorp2")]).build())
         http_mocker.get(
             WorkAnalyticsRequestBuilder.call_records().with_pbx_id("acmecorp2").with_page_size(1).build(),
             access_denied_response(pbx_id="acmecorp2"),

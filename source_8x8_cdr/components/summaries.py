@@ -13,6 +13,7 @@ fields, the lookback, the shared login and status rules) are declared in the man
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import InitVar, dataclass
 from typing import Any, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence, Union
@@ -35,6 +36,7 @@ DAILY_SUMMARY_STREAMS = (
     "work_analytics_company_daily",
 )
 DAY_FIELD = "day"
+LISTED_PBXES = 10  # `check` lists the account's PBXes up to this many
 
 # A JSON string (kept as it is), or a comma followed only by blanks and a closing bracket (dropped).
 _STRING_OR_TRAILING_COMMA = re.compile(rb'("(?:[^"\\]|\\.)*")|,(\s*[\]}])')
@@ -170,13 +172,21 @@ def stream_records(stream: Any) -> Iterator[Mapping[str, Any]]:
 
 
 def unknown_pbx_ids(configured: Sequence[str], directory: Iterable[Mapping[str, Any]]) -> Optional[str]:
-    """What `check` says when `work_analytics.pbx_ids` names PBXes that the PBX directory does not list, or None."""
-    names = [str(pbx["name"]) for pbx in directory if pbx.get("name") not in (None, "")]
+    """What `check` says when `work_analytics.pbx_ids` names PBXes that the PBX directory does not list, or None.
+
+    It lists the account's PBXes when there are few; an account with many gets the names closest to the unknown
+    ones (or the first few), so that the sentence stays short.
+    """
+    names = sorted(str(pbx["name"]) for pbx in directory if pbx.get("name") not in (None, ""))
     unknown = [name for name in configured if name not in names]
     if not unknown:
         return None
-    listed = ", ".join(sorted(names)) if names else "none"
-    return (
+    problem = (
         f"work_analytics.pbx_ids names {', '.join(repr(name) for name in unknown)}, which "
-        f"{'is not a PBX' if len(unknown) == 1 else 'are not PBXes'} of this account. The account's PBXes: {listed}."
+        f"{'is not a PBX' if len(unknown) == 1 else 'are not PBXes'} of this account."
     )
+    if len(names) <= LISTED_PBXES:
+        return f"{problem} The account's PBXes: {', '.join(names) or 'none'}."
+    close = dict.fromkeys(match for name in unknown for match in difflib.get_close_matches(name, names, n=3))
+    shown = list(close)[:LISTED_PBXES] or names[:LISTED_PBXES]
+    return f"{problem} The account has {len(names)} PBXes, among them: {', '.join(shown)} (stream {PBX_STREAM} lists them all)."

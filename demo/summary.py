@@ -3,7 +3,7 @@
 A `Snapshot` is read from the DuckDB cache after each run: per stream, the rows, the primary keys,
 the cursor range, the most common values of one field and the state PyAirbyte saved. Comparing the
 snapshots before and after run 2 tells which records were new (their primary key was not cached
-before) and which were read again. `take_daily` sums calls (per UTC day) and CDRs (per day of their timestamp as cached) from the typed columns
+before) and which were read again. `take_daily` sums calls (per UTC day) and CDRs (per UTC day of their timestamp) from the typed columns
 (epoch milliseconds, instants, integers and numbers as such: no text is cast).
 """
 
@@ -99,8 +99,8 @@ Daily = dict[str, dict[str, tuple[int, Optional[float]]]]  # day -> stream -> (r
 
 def take_daily(cache: Cache, stream_names: Sequence[str]) -> Daily:
     """Calls per UTC day with their average talk time (`talkTimeMS` of the calls that talked), and CDRs per
-    day of their `timestamp` with their average cost (`cpc`). PyAirbyte's cache keeps a CDR timestamp as the
-    account's wall-clock time, without its offset (docs/8x8-cdr.md, "Loading with PyAirbyte")."""
+    UTC day of their `timestamp` with their average cost (`cpc`): the connector emits instants in UTC, which
+    PyAirbyte's `TIMESTAMP` column keeps (docs/8x8-cdr.md, "Loading with PyAirbyte")."""
     days: Daily = {}
     for name, (day, average) in DAILY.items():
         if name in stream_names:

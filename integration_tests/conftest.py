@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
@@ -148,7 +149,17 @@ def assert_exact_records(records: list[dict], expected: list[dict], stream: str)
 
 # The values the emulator sends, as the vendor does, in another form than the schemas declare, and what the
 # connector must make of them: the ground truth of a read.
-DECLARED_FORMS = {"call_records": {"callLegCount": int}}
+def _instant_in_utc(value: str) -> str:
+    """An ISO 8601 time with an offset as the same instant in UTC, with milliseconds and `Z` (as the connector
+    emits instants); a time without an offset is left as it is."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        return value
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+DECLARED_FORMS = {"call_records": {"callLegCount": int}, "contact_center_cdrs": {"timestamp": _instant_in_utc}}
 
 
 def as_declared(stream: str, rows: list[dict]) -> list[dict]:

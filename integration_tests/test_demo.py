@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean
@@ -136,17 +136,15 @@ def _table(stdout: str, title: str) -> list[list[str]]:
 
 
 def _as_cached(stream: str, row: dict) -> datetime:
-    """A record's cursor as PyAirbyte's DuckDB cache holds it: `startTimeUTC` as UTC; the CDR `timestamp` as the
-    wall-clock time it was sent in, as PyAirbyte declares instants without a time zone and drops the offset
-    (docs/8x8-cdr.md, "Loading with PyAirbyte")."""
-    if stream == "contact_center_cdrs":
-        return datetime.fromisoformat(row["timestamp"]).replace(tzinfo=None)
-    return cursor_moment(stream, row)
+    """A record's cursor as PyAirbyte's DuckDB cache holds it: the instant in UTC, without a zone (`startTimeUTC`
+    as epoch milliseconds; the CDR `timestamp` as the connector emits it, in UTC, into a `TIMESTAMP` column:
+    docs/8x8-cdr.md, "Loading with PyAirbyte")."""
+    return cursor_moment(stream, row).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _expected_days(truth: GroundTruth) -> list[list[str]]:
     """The demo's per-day table, computed from the emulator's rows: calls and talk time (of the calls that
-    talked) by UTC day of `startTimeUTC`, CDRs and their cost by the day of `timestamp` as the cache holds it."""
+    talked) by UTC day of `startTimeUTC`, CDRs and their cost by the UTC day of `timestamp`."""
     talk: dict[str, list[int]] = defaultdict(list)
     calls: dict[str, int] = defaultdict(int)
     for row in truth.rows_at_second_run["call_records"]:

@@ -3,14 +3,15 @@ server (started by the tests, `postgres_server.py`), and the tables are read bac
 
 Per stream, `information_schema.columns` must give each field of the schema contract (issue 13) its SQL type,
 and every value in every column must equal the emulator's row converted to that column's type (`"0100"` still
-`"0100"`; CDR timestamps the same instants where the column keeps a time zone, and the same wall-clock time where
-PyAirbyte's column does not). Each destination is loaded once per module; the tests read it.
+`"0100"`; CDR timestamps the same instants: in UTC where PyAirbyte's column keeps no time zone, as the connector
+emits every instant in UTC). Each destination is loaded once per module; the tests read it.
 
 PyAirbyte's loaders themselves alter some values; each such behaviour is pinned by a test that fails, naming
 the behaviour, once PyAirbyte changes it (see "Loading with PyAirbyte" in docs/8x8-cdr.md):
 - its PostgreSQL cache reads files through pandas, which turns numeric-looking strings into numbers: the
   PostgreSQL values are checked through the workaround the docs give, and the plain cache is pinned;
-- it declares instants `TIMESTAMP` without a time zone, in both databases.
+- it declares instants `TIMESTAMP` without a time zone, in both databases, and drops an offset rather than
+  applying it (harmless here: the connector writes instants in UTC).
 """
 
 from __future__ import annotations
@@ -156,10 +157,10 @@ def table_rows(cache: Any, stream: str) -> list[dict]:
 def as_stored(value: Any, data_type: str) -> Any:
     """The emulator's `value` converted to a column of `data_type`, as it should read back from the database.
 
-    Instants: a column with a time zone holds the same instant. PyAirbyte declares instants without one and keeps the
-    wall-clock time as the connector sent it, dropping the offset (pinned by
+    Instants: a column with a time zone holds the same instant. PyAirbyte declares instants without one (pinned by
     `test_given_a_date_time_field_when_pyairbyte_creates_its_column_then_it_has_no_time_zone`; docs/8x8-cdr.md,
-    "Loading with PyAirbyte"): such a column is compared with that wall-clock time."""
+    "Loading with PyAirbyte"): such a column must hold the same instant in UTC, which is what the connector
+    emits."""
     if value is None:
         return None
     kind = data_type.upper()
@@ -171,7 +172,7 @@ def as_stored(value: Any, data_type: str) -> Any:
         return Decimal(str(value))
     if kind.startswith("TIMESTAMP"):
         moment = datetime.fromisoformat(value)
-        return moment.astimezone(timezone.utc) if "WITH TIME ZONE" in kind else moment.replace(tzinfo=None)
+        return moment.astimezone(timezone.utc) if "WITH TIME ZONE" in kind else moment.astimezone(timezone.utc).replace(tzinfo=None)
     return value  # JSON and BOOLEAN columns read back as the Python values the emulator serves
 
 
@@ -263,7 +264,7 @@ class TestPyAirbyteLoaders:
         declared = column_types(cache, "contact_center_cdrs")["timestamp"]
         assert declared == SQL_TYPES[destination][INSTANT], (
             f"PyAirbyte now declares the CDR timestamp {declared} in {destination}: update SQL_TYPES here and "
-            "'Loading with PyAirbyte' in docs/8x8-cdr.md (values with an offset may now keep their instant)."
+            "'Loading with PyAirbyte' in docs/8x8-cdr.md (it may now keep an offset's instant)."
         )
 
 

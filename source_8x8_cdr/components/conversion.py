@@ -10,7 +10,7 @@ values, in place, keeping the record's field order and every field the schema do
 | integer | a numeric string, exactly at any size (`"1"`, `" 12 "`, `"3.0"`, `"1e3"`), an integral float (`3.0`) |
 | number | a numeric string (`"12.5"`; integral text becomes an exact integer) |
 | string | a number (`1` -> `"1"`, `3.0` -> `"3"`), a boolean (`"true"`/`"false"`) |
-| string, `date-time` | epoch seconds, or milliseconds from 1e11 on -> ISO 8601 UTC (`2023-11-14T22:13:20.000+00:00`) |
+| string, `date-time` | ISO 8601 with an offset -> the same instant in UTC (`...T12:43:09.000-03:00` -> `...T15:43:09.000Z`); epoch seconds, or milliseconds from 1e11 on -> ISO 8601 UTC (`2023-11-14T22:13:20.000Z`) |
 | boolean | `"true"`/`"false"` (any case), `"1"`/`"0"`, `1`/`0` |
 | array | a single value -> a one-element list (each item converted); `""` -> `[]` |
 | object | a list of one object -> that object; `[]` -> null |
@@ -190,15 +190,59 @@ def _to_text(value: Any, failures: List[_Failure], path: str) -> Any:
 def _to_datetime_text(value: Any, failures: List[_Failure], path: str) -> Any:
     kind = type(value)
     if kind is str:
-        return value
+        return _utc_text(value)
     if kind is int or kind is float:
         milliseconds = value if abs(value) >= _EPOCH_MS_FROM else value * 1000
         try:
             moment = _EPOCH + timedelta(milliseconds=round(milliseconds))
         except (OverflowError, ValueError):
             raise _Unreadable from None
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     raise _Unreadable
+
+
+def _is_utc_text(value: str) -> bool:
+    return value[-1:] == "Z"
+
+
+# Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`): the UTC text of their first 16
+# characters and offset, per (minute, offset) met; the seconds and milliseconds do not change.
+_UTC_MINUTES: Dict[str, str] = {}
+_UTC_MINUTES_KEPT = 65_536
+
+
+def _utc_text(value: str) -> str:
+    """An ISO 8601 instant as UTC text with `Z`, the same instant (`...T12:43:09.000-03:00` ->
+    `...T15:43:09.000Z`); a date and time without an offset is returned as it is (the slice filter reads it in
+    the account's zone), text that is no date and time is unreadable."""
+    if len(value) == 29 and value[10] == "T" and value[16] == ":" and value[19] == "." and value[23] in "+-" \
+            and value[17:19].isdigit() and value[20:23].isdigit():
+        key = value[:16] + value[23:]
+        minute = _UTC_MINUTES.get(key)
+        if minute is None:
+            minute = _utc_minute(key, value)
+        return minute + value[16:23] + "Z"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Unreadable from None
+    if moment.tzinfo is None:
+        return value
+    utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds" if utc.microsecond % 1000 == 0 else "microseconds") + "Z"
+
+
+def _utc_minute(key: str, value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Unreadable from None
+    minute = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")
+    if moment.year < 1000 or len(minute) != 16:
+        raise _Unreadable
+    if len(_UTC_MINUTES) < _UTC_MINUTES_KEPT:
+        _UTC_MINUTES[key] = minute
+    return minute
 
 
 def _to_boolean(value: Any, failures: List[_Failure], path: str) -> Any:
@@ -289,7 +333,9 @@ def _compile(node: Mapping[str, Any]) -> _Node:
         properties = _Fields(node.get("properties") or {})
         return _Node(label, allowed, _object_of(properties), properties.clean)
     if kind == "string":
-        return _Node(label, allowed, _to_datetime_text if label == "date-time" else _to_text)
+        if label == "date-time":  # a text is clean once it is UTC: an offset is applied (`_utc_text`)
+            return _Node(label, allowed, _to_datetime_text, lambda value: type(value) is not str or _is_utc_text(value))
+        return _Node(label, allowed, _to_text)
     return _Node(label, allowed, {"integer": _to_integer, "number": _to_number, "boolean": _to_boolean}[kind])
 
 

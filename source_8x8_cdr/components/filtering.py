@@ -14,7 +14,7 @@ from airbyte_cdk.sources.declarative.interpolation.interpolated_string import In
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_8x8_cdr.components.interpolation import interpolate
-from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, offset_text, parse_utc
+from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, parse_utc
 
 logger = logging.getLogger("airbyte")
 
@@ -35,9 +35,9 @@ class ExactlyOnceSliceFilter(RecordFilter):
     cannot be read is kept (never lost) and logged.
 
     A cursor written without a UTC offset (`2024-07-31T08:43:09.000`) is a wall-clock time in `time_zone` (the
-    contact-center account's zone): it is read there, and the record's cursor gets that zone's offset at that
-    time (`2024-07-31T08:43:09.000-04:00`), so that the CDK's cursor (which reads a time without an offset as
-    UTC) and the destination's typed column hold the instant the API meant. The manifest has no zone for
+    contact-center account's zone): it is read there, and the record's cursor becomes that instant in UTC
+    (`2024-07-31T12:43:09.000Z`, as `TypedValues` writes every instant), so that the CDK's cursor (which reads
+    a time without an offset as UTC) and the destination's typed column hold the instant the API meant. The manifest has no zone for
     record cursors. In a sync that reads up to its own start, the fast path makes the last slice own the records
     stamped after it too (`owns_records_after`): kept, while the state stays at the time of the sync.
     """
@@ -113,7 +113,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
             else:
                 moment_ms = cursor_epoch_ms(value, self.zone)
                 if moment_ms is not None and type(value) is str and _is_wall_clock(value):
-                    data[cursor_field] = value = value + offset_text(EPOCH.astimezone(self.zone) + timedelta(milliseconds=moment_ms))
+                    data[cursor_field] = value = _utc_text(moment_ms)
                 if moment_ms is None:
                     logger.warning(
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
@@ -160,6 +160,10 @@ class ExactlyOnceSliceFilter(RecordFilter):
 _FIXED_WIDTHS = (24, 29)
 # The end of a slice that owns every later record; as ISO text, "~" sorts after any date.
 _OPEN_END = 1 << 63
+
+
+def _utc_text(moment_ms: int) -> str:
+    return (EPOCH + timedelta(milliseconds=moment_ms)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment_ms % 1000:03d}Z"
 
 
 def _is_wall_clock(value: str) -> bool:

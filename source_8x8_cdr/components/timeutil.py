@@ -18,13 +18,6 @@ def parse_utc(value: Union[str, int, float, datetime], zone: tzinfo = timezone.u
     return moment.astimezone(timezone.utc)
 
 
-def offset_text(moment: datetime) -> str:
-    """The UTC offset of an aware datetime as ISO 8601 writes it (`-04:00`, `+05:30`)."""
-    minutes = int(moment.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 

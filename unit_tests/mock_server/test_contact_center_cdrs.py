@@ -146,7 +146,7 @@ class FullRefreshTest(TestCase):
         assert not output.errors
 
     @HttpMocker()
-    def test_given_unknown_type_disposition_and_fields_when_read_then_record_emitted_unchanged(self, http_mocker: HttpMocker) -> None:
+    def test_given_unknown_type_disposition_and_fields_when_read_then_record_emitted_unchanged_but_its_instant_in_utc(self, http_mocker: HttpMocker) -> None:
         record = (
             cdr_record()
             .with_id("odd")
@@ -161,8 +161,11 @@ class FullRefreshTest(TestCase):
 
         output = _read(_one_day_config())
 
-        # The CDK's message serializer leaves out fields whose value is null (`queue` here).
-        assert [message.record.data for message in output.records] == [_without_nulls(record.build())]
+        # The CDK's message serializer leaves out fields whose value is null (`queue` here); the timestamp is the
+        # same instant, written in UTC.
+        sent = record.build()
+        assert sent["timestamp"] == "2026-06-01T05:00:00.000-03:00"
+        assert [message.record.data for message in output.records] == [{**_without_nulls(sent), "timestamp": "2026-06-01T08:00:00.000Z"}]
 
     @HttpMocker()
     def test_given_two_days_when_read_then_one_request_per_daily_slice(self, http_mocker: HttpMocker) -> None:

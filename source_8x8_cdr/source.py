@@ -106,6 +106,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         if self.state_problem:
             raise config_error(self.state_problem)
         reported = set()
+        StreamTypes.failure_reports(each.stream.name for each in catalog.streams)  # count this read's failures only
         try:
             for message in super().read(logger, config, catalog, state):
                 if message.type == Type.RECORD and message.record is not None:

@@ -212,3 +212,21 @@ class TestTransformation:
         TypedValues(schema="call_records", parameters={}).transform(record)
 
         assert record == {"callId": "17", "callLegCount": 2} and take_changes(record) is None
+
+
+def test_given_a_failure_counted_by_a_conversion_the_cdk_has_dropped_when_the_read_ends_then_it_is_still_reported() -> None:
+    """The CDK may drop a read's streams (and their `TypedValues`) before the source reports at the end of the
+    read: the count must not go with them."""
+    import gc
+
+    StreamTypes.failure_reports(["call_records"])  # nothing left over from other tests
+    types = StreamTypes.of_stream("call_records")
+    types.convert({"callId": "1", "callTime": "n/a"})
+    del types
+    gc.collect()
+
+    assert StreamTypes.failure_reports(["call_records"]) == [
+        "call_records.callTime: 1 value could not be read as integer (sent as string) and was set to null; "
+        "each record says so in its meta.changes."
+    ]
+    assert StreamTypes.failure_reports(["call_records"]) == []  # reported once, then counted anew

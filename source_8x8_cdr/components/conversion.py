@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import weakref
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -422,27 +421,29 @@ class _Fields:
 class StreamTypes:
     """The conversions of one stream, compiled once from its schema, and the count of values it could not read."""
 
-    # Every instance alive, so that the source can report what each could not convert at the end of a read
-    # (`failure_reports`) without reaching into the CDK's objects for the transformation that holds it.
-    _alive: "weakref.WeakSet[StreamTypes]" = weakref.WeakSet()
+    # Every instance that has counted a failure since it was last reported, so that the source can report them at
+    # the end of a read (`failure_reports`) without reaching into the CDK's objects for the transformation that
+    # holds it. A strong reference: the CDK may drop the streams of a read before the source reports.
+    _with_failures: "set[StreamTypes]" = set()
 
     def __init__(self, stream: str, schema: Mapping[str, Any]) -> None:
         self.stream = stream
         self._fields = _Fields(schema.get("properties") or {})
         self._lock = threading.Lock()
         self._failures: Dict[Tuple[str, str], List[Any]] = {}  # (field, declared type) -> [count, types sent]
-        StreamTypes._alive.add(self)
 
     @classmethod
     def failure_reports(cls, streams: Iterable[str]) -> List[str]:
-        """The `failures_report` sentences of these streams' conversions, which then start counting anew."""
+        """The `failures_report` sentences of these streams' conversions, which then start counting anew (a read
+        calls it at its start too, to drop what was counted outside a read)."""
         wanted = set(streams)
         sentences: List[str] = []
-        for types in list(cls._alive):
+        for types in list(cls._with_failures):
             if types.stream in wanted:
                 sentences += types.failures_report()
                 with types._lock:
                     types._failures.clear()
+                cls._with_failures.discard(types)
         return sorted(set(sentences))
 
     @classmethod
@@ -476,6 +477,7 @@ class StreamTypes:
         return changed
 
     def _report(self, failures: List[_Failure]) -> List[Change]:
+        StreamTypes._with_failures.add(self)
         with self._lock:
             for failure in failures:
                 entry = self._failures.setdefault((failure.field, failure.declared), [0, set()])

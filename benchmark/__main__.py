@@ -9,7 +9,10 @@ server core, `--no-pin` to let the OS place them). The run has four parts:
 2. peak RSS of the connector's read of call_records at two sizes (default 100k and 1M records);
 3. a 30-slice read of call_records with 200 ms latency per request, `concurrency: 1` against the default,
    with the state checked: never backwards, and the final state equal to the greatest cursor read;
-4. a table on stdout and the figures as JSON in `benchmark/results/latest.json`.
+4. a month of call_records through a rate limit (429 beyond N requests in W seconds), with Retry-After,
+   without it, and with `requests_per_minute` under a per-minute limit: exact records, 429s / requests, and
+   the time from the first request to the last over the least the limit allows;
+5. a table on stdout and the figures as JSON in `benchmark/results/latest.json`.
 """
 
 from __future__ import annotations
@@ -56,6 +59,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--latency-ms", type=float, default=200.0)
     p.add_argument("--latency-slices", type=int, help="day slices of the latency runs (default 30; --quick 12)")
     p.add_argument("--latency-calls-per-day", type=int, default=500)
+    p.add_argument("--skip-rate-limit", action="store_true", help="skip the rate-limit runs")
+    p.add_argument("--rate-limit-only", action="store_true", help="run only the rate-limit runs (a few minutes)")
+    p.add_argument("--rate-limit", default="10/6", metavar="N/SECONDS",
+                   help="the limit with and without Retry-After (default 10/6: another 8x8 API's 10 per 60 s, ten times faster)")
+    p.add_argument("--rate-limit-rpm", type=int,
+                   help="requests_per_minute, against a limit of as many per 60 s (default 40, --quick 15: one wait of a minute)")
+    p.add_argument("--rate-limit-days", type=int, help="days of call_records (default 30: a month; --quick 10)")
+    p.add_argument("--rate-limit-calls-per-day", type=int, default=500, help="with pageSize 7000: one page and the end-of-scroll page a day")
     p.add_argument("--repeat", type=int, help="rounds of the throughput and latency runs, each running every variant once; "
                                               "each variant keeps its fastest run (default 3; --quick 1)")
     p.add_argument("--no-pin", action="store_true", help="do not pin the emulator and the readers to separate CPUs")
@@ -73,6 +84,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.calls_per_day = args.calls_per_day or (5_000 if args.quick else 33_334)
     args.latency_slices = args.latency_slices or (12 if args.quick else 30)
     args.repeat = args.repeat or (1 if args.quick else 3)
+    args.rate_limit_days = args.rate_limit_days or (10 if args.quick else 30)
+    args.rate_limit_rpm = args.rate_limit_rpm or (15 if args.quick else 40)
     args.output = args.output or RESULTS / ("latest-quick.json" if args.quick else "latest.json")
     return args
 
@@ -100,6 +113,10 @@ class EmulatorProcess:
     def requests_served(self) -> int:
         with urlopen(f"{self.url}/_emulator/stats", timeout=30) as response:
             return int(orjson.loads(response.read())["total"])
+
+    def rate_limit_counts(self) -> dict[str, dict[str, float]]:
+        with urlopen(f"{self.url}/_emulator/stats", timeout=30) as response:
+            return orjson.loads(response.read())["rate_limit"]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -269,10 +286,60 @@ class Bench:
                 "speedup": round(speedup, 2),
                 "speedup_after_startup": round(runs[0]["read_seconds"] / runs[1]["read_seconds"], 2)}
 
+    # -- rate limit -----------------------------------------------------------------------------------------------
+
+    def rate_limits(self) -> dict:
+        """A month of call_records (by default) through an emulator that answers 429 beyond its limit; one
+        emulator per variant, so that each starts from an empty window."""
+        args = self.args
+        limit, window = (float(part) for part in args.rate_limit.split("/"))
+        days, per_day = args.rate_limit_days, args.rate_limit_calls_per_day
+        start = self.data_end - timedelta(days=days)
+        variants = [
+            ("Retry-After", {"rate_limit_requests": int(limit), "rate_limit_window_s": window}, {}),
+            ("no Retry-After", {"rate_limit_requests": int(limit), "rate_limit_window_s": window, "rate_limit_retry_after": False}, {}),
+            ("requests_per_minute", {"rate_limit_requests": args.rate_limit_rpm, "rate_limit_window_s": 60.0},
+             {"requests_per_minute": args.rate_limit_rpm}),
+        ]
+        rows = []
+        for label, limits, extra in variants:
+            report.progress(f"rate limit: connector call_records, {days} days, {limits['rate_limit_requests']} requests per "
+                            f"{limits['rate_limit_window_s']:g} s, {label}")
+            emulator = EmulatorProcess(
+                {"start": start.strftime(DATE_FORMAT), "end": self.data_end.strftime(DATE_FORMAT), "calls_per_day": per_day,
+                 "cc_records_per_day": 0, "warm": ["call_records"], **limits},
+                self.server_cpus, self.env, self.args.nice)
+            try:
+                files = self.files(f"rate-limit-{len(rows)}", connector_config(emulator, start, days, **extra), "call_records")
+                run, _ = self.measure(emulator, [CONNECTOR, "read", *files])
+                counts = emulator.rate_limit_counts()["work_analytics"]
+            finally:
+                emulator.stop()
+            admitted = counts["requests"] - counts["limited"]
+            minimum = (math.ceil(admitted / limits["rate_limit_requests"]) - 1) * limits["rate_limit_window_s"]
+            rows.append({
+                "variant": label, "limit": f"{limits['rate_limit_requests']} / {limits['rate_limit_window_s']:g} s",
+                "records": run.records, "expected_records": days * per_day, "requests": counts["requests"],
+                "limited": counts["limited"], "limited_share": round(counts["limited"] / counts["requests"], 3),
+                "span_seconds": counts["span_s"], "minimum_seconds": minimum,
+                "span_over_minimum": round(counts["span_s"] / minimum, 3) if minimum else None,
+                "wall_seconds": round(run.wall_seconds, 2), "other_cpu_percent": round(run.other_cpu_percent),
+                "ok": run.ok and run.records == days * per_day, "errors": run.errors[:3],
+            })
+        return {"days": days, "records_per_day": per_day, "runs": rows}
+
     # -- all ------------------------------------------------------------------------------------------------------
 
     def run(self) -> dict:
         args = self.args
+        if args.rate_limit_only:
+            results = report.header(args, self.pin)
+            results["machine"]["busy_before_start_percent"] = report.wait_until_quiet(args.wait_quiet)
+            began = time.perf_counter()
+            results["rate_limit"] = self.rate_limits()
+            results["total_seconds"] = round(time.perf_counter() - began, 1)
+            report.add_ratios_and_targets(results)
+            return results
         per_day = args.calls_per_day
         throughput_days = math.ceil(args.records / per_day)
         memory_days = 0 if args.skip_memory else max(math.ceil(size / per_day) for size in args.memory_sizes)
@@ -306,6 +373,8 @@ class Bench:
                 emulator.stop()
         if not args.skip_latency:
             results["latency"] = self.latency()
+        if not args.skip_rate_limit:
+            results["rate_limit"] = self.rate_limits()
         results["total_seconds"] = round(time.perf_counter() - began, 1)
         report.add_ratios_and_targets(results)
         return results
@@ -383,7 +452,7 @@ def main(argv: list[str]) -> int:
         results = bench.run()
     finally:
         shutil.rmtree(bench.workdir, ignore_errors=True)
-    report.print_table(results)
+    (report.print_rate_limits_only if args.rate_limit_only else report.print_table)(results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
     print(f"\nFigures written to {args.output}")

@@ -120,6 +120,7 @@ def add_ratios_and_targets(results: dict[str, Any]) -> None:
         value = values.get(key)
         met = None if value is None else (value >= bound if op == ">=" else value <= bound)
         targets[key] = {"title": title, "value": value, "target": f"{op} {bound}", "met": met}
+    targets.update(rate_limit_targets(results))
     if results.get("latency"):
         runs = results["latency"]["runs"]
         targets["latency_state"] = {"title": "latency: every record once, state never backwards, final = max cursor",
@@ -131,7 +132,7 @@ def add_ratios_and_targets(results: dict[str, Any]) -> None:
 def all_ok(results: dict[str, Any]) -> bool:
     """Whether every run finished cleanly with the expected records (targets are not part of this)."""
     rows = list(results.get("throughput", [])) + list(results.get("memory", []))
-    rows += list((results.get("latency") or {}).get("runs", []))
+    rows += list((results.get("latency") or {}).get("runs", [])) + list((results.get("rate_limit") or {}).get("runs", []))
     return all(row.get("ok", True) for row in rows)
 
 
@@ -205,6 +206,7 @@ def print_table(results: dict[str, Any]) -> None:
                      [[r["concurrency"], r["wall_seconds"], r["read_seconds"], r["requests"], r["records"],
                        r["duplicates"], r["states"], r["states_backwards"], r["final_state_is_max_cursor"], r["other_cpu_percent"], r["ok"]]
                       for r in latency["runs"]]))
+    print_rate_limits(results)
     print("\nTargets (reported, not asserted)")
     print(table(["target", "value", "goal", "met"],
                  [[t["title"], t["value"], t["target"], t["met"]] for t in results["targets"].values()]))
@@ -212,6 +214,51 @@ def print_table(results: dict[str, Any]) -> None:
                 for row in results["throughput"] + results.get("memory", []) if row.get("errors")]
     for problem in problems:
         print(f"! {problem}")
+
+
+def rate_limit_targets(results: dict[str, Any]) -> dict[str, dict]:
+    """The rate-limit targets: with and without Retry-After, at most a tenth of the requests refused and the
+    time from the first request to the last within 1.2x the least the limit allows; requests_per_minute: no 429."""
+    targets = {}
+    for run in (results.get("rate_limit") or {}).get("runs", []):
+        if run["variant"] == "requests_per_minute":
+            targets["rate_limit_rpm_429s"] = {"title": "rate limit, requests_per_minute: 429s", "value": run["limited"],
+                                              "target": "== 0", "met": run["limited"] == 0}
+            continue
+        key = "rate_limit_" + run["variant"].lower().replace(" ", "_").replace("-", "_")
+        targets[f"{key}_429s"] = {"title": f"rate limit, {run['variant']}: 429s / requests", "value": run["limited_share"],
+                                  "target": "<= 0.1", "met": run["limited_share"] <= 0.1}
+        targets[f"{key}_time"] = {"title": f"rate limit, {run['variant']}: first to last request / minimum",
+                                  "value": run["span_over_minimum"], "target": "<= 1.2",
+                                  "met": run["span_over_minimum"] is not None and run["span_over_minimum"] <= 1.2}
+    return targets
+
+
+def print_rate_limits(results: dict[str, Any]) -> None:
+    limited = results.get("rate_limit")
+    if not limited:
+        return
+    print(f"\nRate limit: connector call_records, {limited['days']} days x {limited['records_per_day']} records (one page "
+          f"and the end-of-scroll page a day); the emulator answers 429 beyond its limit; minimum: the time the limit "
+          f"allows from the first request to the last")
+    print(table(["variant", "limit", "records", "expected", "requests", "429s", "429 share", "first to last s",
+                  "minimum s", "x minimum", "wall s", "other CPU %", "ok"],
+                 [[r["variant"], r["limit"], r["records"], r["expected_records"], r["requests"], r["limited"],
+                   r["limited_share"], r["span_seconds"], r["minimum_seconds"], r["span_over_minimum"], r["wall_seconds"],
+                   r["other_cpu_percent"], r["ok"]] for r in limited["runs"]]))
+    for run in limited["runs"]:
+        if run["errors"]:
+            print(f"! rate limit, {run['variant']}: {run['errors']}")
+
+
+def print_rate_limits_only(results: dict[str, Any]) -> None:
+    """The table of a `--rate-limit-only` run."""
+    print(f"\nsource-8x8-cdr benchmark (rate limit only)  {results['timestamp']}  commit {(results['git']['commit'] or '?')[:10]}"
+          f"{' (dirty)' if results['git']['dirty'] else ''}; whole run {results['total_seconds']} s")
+    print_rate_limits(results)
+    print("\nTargets (reported, not asserted)")
+    print(table(["target", "value", "goal", "met"],
+                 [[t["title"], t["value"], t["target"], t["met"]] for t in results["targets"].values() if t["value"] is not None]))
 
 
 def _ratio(value: Optional[float], base: Optional[float]) -> Optional[str]:

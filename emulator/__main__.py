@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--cc-end-inclusive", dest="cc_end_inclusive", action="store_true", default=True)
     p.add_argument("--cc-end-exclusive", dest="cc_end_inclusive", action="store_false")
     p.add_argument("--cc-bad-key-status", type=int, choices=(401, 403), default=401)
+    p.add_argument("--rate-limit-requests", type=int, default=0,
+                   help="per API, at most this many requests in any --rate-limit-window, HTTP 429 beyond (0: no limit)")
+    p.add_argument("--rate-limit-window", type=float, default=60.0, help="seconds")
+    p.add_argument("--no-retry-after", dest="rate_limit_retry_after", action="store_false", default=True,
+                   help="answer the rate limit's 429s without Retry-After")
     p.add_argument("--cache-mb", type=int, default=2048)
     p.add_argument("--fault", action="extend", nargs="+", default=[], metavar="JSON",
                    help='fault rules, each a JSON object or list, e.g. \'{"kind":"status","status":503}\'')
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         cc_timestamp_offset=args.cc_timestamp_offset,
         cc_end_inclusive=args.cc_end_inclusive, cc_token_placement=args.cc_token_placement,
         cc_search_cap=args.cc_search_cap, cc_max_per_page=args.cc_max_per_page, cc_select_by=args.cc_select_by,
+        rate_limit_requests=args.rate_limit_requests,
+        rate_limit_window_s=args.rate_limit_window, rate_limit_retry_after=args.rate_limit_retry_after,
     )
     emulator = Emulator(config)
     if args.warm:

@@ -39,9 +39,9 @@ class EmulatorConfig:
     old fixed range needs a matching ``now``.
 
     The behaviour switches (``latency_ms``, ``token_lifetime_s``, ``scroll_ttl_s``,
-    ``end_time_inclusive``, ``wa_last_page``, ``wa_summary_trailing_comma`` and every ``cc_*`` field
-    except ``cc_api_key``) are read on each request, so they may be changed on ``emulator.config``
-    while it runs. The data settings and credentials may not.
+    ``end_time_inclusive``, ``wa_last_page``, ``wa_summary_trailing_comma``, every ``cc_*`` field except
+    ``cc_api_key``, and the ``rate_limit_*`` fields) are read on each request, so they may be changed on
+    ``emulator.config`` while it runs. The data settings and credentials may not.
     """
 
     seed: int = 42
@@ -82,6 +82,12 @@ class EmulatorConfig:
     cc_select_by: str = "end_time"  # one of CC_SELECT_BY: which time the datetime window selects on
     cc_max_per_page: int | None = None  # serve at most this many records a page, whatever per_page asks (silently)
 
+    # rate limit (see ratelimit.py): per API, at most `rate_limit_requests` in any `rate_limit_window_s`, 429
+    # beyond it (0: no limit), with Retry-After (whole seconds) or without
+    rate_limit_requests: int = 0
+    rate_limit_window_s: float = 60.0
+    rate_limit_retry_after: bool = True
+
     def __post_init__(self) -> None:
         if self.wa_last_page not in WA_LAST_PAGE_MODES:
             raise ValueError(f"wa_last_page must be one of {WA_LAST_PAGE_MODES}")
@@ -95,4 +101,6 @@ class EmulatorConfig:
             raise ValueError("cc_search_cap must be >= 1 and volumes >= 0")
         if self.cc_max_per_page is not None and self.cc_max_per_page < 1:
             raise ValueError("cc_max_per_page must be >= 1 (or None: serve what per_page asks)")
+        if self.rate_limit_requests < 0 or self.rate_limit_window_s <= 0:
+            raise ValueError("rate_limit_requests must be >= 0 and rate_limit_window_s > 0")
         self.pbx_ids = tuple(self.pbx_ids)

@@ -29,6 +29,7 @@ from .contact_center import CDR_PATH, REFERENCE_PATHS, ContactCenterAPI
 from .data import WA_STREAMS, Dataset
 from .faults import FaultPlan, FaultRule
 from .messages import RESET, Request, Response, first_values, html_response, json_response
+from .ratelimit import RateLimiter
 from .summaries import PBX_PATHS, PBX_STREAM, SUMMARY_PATHS, SUMMARY_STREAMS, SummaryReports
 from .timeutil import MS_PER_DAY, Clock, from_ms, iso_utc, to_ms, two_years_before
 from .work_analytics import BASE_PATH, REPORT_PATHS, TOKEN_PATH, WorkAnalyticsAPI
@@ -75,6 +76,7 @@ class Emulator:
         self.contact_center = ContactCenterAPI(config, self.dataset, self.clock)
         self.faults = FaultPlan()
         self.faults.set(config.faults)
+        self.rate_limiter = RateLimiter(config)
         self.request_log: list[tuple[str, str, dict[str, str], int]] = []
         self._stats: dict[str, Counter] = defaultdict(Counter)
         self._stats_lock = threading.Lock()
@@ -163,7 +165,7 @@ class Emulator:
         with self._stats_lock:
             by_path = {path: {str(status): n for status, n in counts.items()} for path, counts in self._stats.items()}
         return {"requests": by_path, "total": sum(sum(c.values()) for c in by_path.values()),
-                "cache": self.dataset.cache_info()}
+                "cache": self.dataset.cache_info(), "rate_limit": self.rate_limiter.counts()}
 
     def ground_truth(self, stream: str, start: str | datetime | None = None, end: str | datetime | None = None,
                      *, time_zone: str = "UTC", pbx_id: str = "allpbxes") -> list[dict]:
@@ -206,6 +208,9 @@ class Emulator:
             return self._control(request)
         if self.config.latency_ms:
             time.sleep(self.config.latency_ms / 1000)
+        refused = self.rate_limiter.refuse(request.path, iso_utc(self.clock.now_ms()))
+        if refused is not None:
+            return refused
         spoil = paging = stamp_ms = None
         for rule in self.faults.firing(request.path):
             if rule.kind == "slow":
@@ -283,6 +288,9 @@ class Emulator:
                 return json_response(200, {"now": iso_utc(self.clock.now_ms())})
             if action == ("GET", "/stats"):
                 return json_response(200, self.stats())
+            if action == ("DELETE", "/rate_limit"):
+                self.rate_limiter.reset()
+                return json_response(200, {"rate_limit": self.rate_limiter.counts()})
             if action == ("GET", "/ground_truth"):
                 p = request.params
                 records = self.ground_truth(p.get("stream", ""), p.get("start"), p.get("end"),

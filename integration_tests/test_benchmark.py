@@ -19,6 +19,7 @@ def test_given_toy_sizes_when_the_benchmark_runs_then_every_run_reads_the_exact_
     args = [
         sys.executable, "-m", "benchmark", "--records", "3000", "--calls-per-day", "1000", "--memory-sizes", "1000,3000",
         "--latency-slices", "3", "--latency-calls-per-day", "50", "--latency-ms", "20", "--no-pin", "--nice", "0",
+        "--skip-rate-limit",  # a minute at least (a per-minute limit must wait for its minute): `test_rate_limits_emulator.py`
         "--output", str(output),
     ]
 

@@ -148,6 +148,7 @@ def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.
     _check_int(config, "concurrency", "concurrency", 1, 16)
     _check_int(config, "max_retries", "max_retries", 0, 10)
     _check_int(config, "request_timeout_seconds", "request_timeout_seconds", 1, 600)
+    _check_int(config, "requests_per_minute", "requests_per_minute", 1, 10000)
     backoff = config.get("retry_backoff_seconds")
     if backoff is not None and (isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 0 <= backoff <= 60):
         raise ConfigError(f"`retry_backoff_seconds` must be a number from 0 to 60, got {backoff!r}.")

@@ -24,6 +24,7 @@ from source_8x8_cdr import fastpath
 from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
+from source_8x8_cdr.components.pacing import CHECK_PATIENCE_SECONDS, PACERS, PATIENCE_SECONDS
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import usable_state
 from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
@@ -80,6 +81,12 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         except ConfigError as problem:
             self.state_problem, state = str(problem), None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
+        if not (effective or {}).get("requests_per_minute"):
+            # No known limit: no budget (the manifest's would have no limit to read); the pacer finds the pace.
+            # The CDK reads `api_budget` from this mapping at each build of the streams.
+            manifest = self.resolved_manifest
+            if isinstance(manifest, dict):
+                manifest.pop("api_budget", None)
         self.effective_config: Mapping[str, Any] = effective or {}
         self.reads_by_page = fastpath.install(self)
 
@@ -93,6 +100,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
 
     def streams(self, config: Mapping[str, Any]) -> List[Any]:  # type: ignore[override]
         wanted = {name for api in configured_apis(self._usable_config()) for name in STREAMS_BY_API[api]}
+        PACERS.forget()  # the streams built now start from APIs that have refused nothing yet
         return [stream for stream in super().streams(config) if stream.name in wanted]
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None) -> Iterator[AirbyteMessage]:
@@ -164,6 +172,7 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
         retries. None when it was read (or there was none), else why not."""
         config = self.effective_config
         probe_config = {**config, api: {**config[api], CHECK_PAGE_SIZE[api]: 1}, "max_retries": min(int(config.get("max_retries", 5)), 2), CHECKING_CONNECTION: True}
+        PACERS.patience_seconds = CHECK_PATIENCE_SECONDS  # a check does not wait an hour for a rate limit
         try:
             probe = SourceEightByEightCdr(config=probe_config)
             streams = {stream.name: stream for stream in probe.streams(probe_config)}
@@ -181,3 +190,5 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
             return error.message or "the request failed."
         except Exception as error:  # a check must answer in a sentence, whatever went wrong
             return f"unexpected {type(error).__name__}: {error}"
+        finally:
+            PACERS.patience_seconds = PATIENCE_SECONDS

@@ -93,6 +93,8 @@ def test_given_valid_config_with_both_apis_when_validate_then_return_it_unchange
         ("summary_lookback_days", 31),
         ("retry_backoff_seconds", 0.5),
         ("end_date", ""),
+        ("requests_per_minute", 1),
+        ("requests_per_minute", 10000),
     ],
 )
 def test_given_edge_value_within_the_rules_when_validate_then_accept_it(path: str, value: Any) -> None:
@@ -284,6 +286,9 @@ def test_given_unknown_report_time_zone_when_validate_then_config_error_naming_i
         ("retry_backoff_seconds", 61),
         ("retry_backoff_seconds", "2"),
         ("retry_backoff_seconds", False),
+        ("requests_per_minute", 0),
+        ("requests_per_minute", 10001),
+        ("requests_per_minute", 2.5),
     ],
 )
 def test_given_out_of_range_number_when_validate_then_config_error_naming_the_field(field: str, value: Any) -> None:

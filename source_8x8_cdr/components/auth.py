@@ -12,11 +12,13 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.interpolation.interpolated_string import InterpolatedString
+from airbyte_cdk.sources.streams.call_rate import APIBudget
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr.components.interpolation import interpolate
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION, NetworkRetries, host_of
+from source_8x8_cdr.components.pacing import login_session
 from source_8x8_cdr.components.page_body import NOT_JSON, parsed_body
 from source_8x8_cdr.secrets import register_secret
 
@@ -39,6 +41,8 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
     concurrent slices share one token. Every token is registered as a secret before it is used. The login
     is not a manifest requester, so it retries by itself: network errors, 429/5xx and cut-off answers are
     tried `max_retries` more times with exponential backoff (or `Retry-After`); refused credentials never.
+    Logins share the pace of Work Analytics' data requests and their `requests_per_minute` budget
+    (`api_budget`, given by the CDK), so a 429 is retried there first, for up to an hour (`pacing.py`).
     """
 
     config: Config
@@ -51,6 +55,7 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
     timeout_seconds: float = 30.0
     max_retries: Union[int, str] = 5
     backoff_seconds: Union[float, str] = 2
+    api_budget: Optional[APIBudget] = None
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         def resolve(value: Union[InterpolatedString, str]) -> str:
@@ -65,7 +70,7 @@ class WorkAnalyticsAuthenticator(DeclarativeAuthenticator):
         self._lock = threading.Lock()
         self._token: Optional[str] = None
         self._refresh_at = 0.0
-        self._session = requests.Session()
+        self._session = login_session(self._base_url, "Work Analytics", self.api_budget)
         self._network = NetworkRetries("the Work Analytics login", "work_analytics.base_url", self._attempts - 1, self._backoff,
                                        checking=bool(self.config.get(CHECKING_CONNECTION)))
 

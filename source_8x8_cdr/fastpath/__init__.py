@@ -5,6 +5,7 @@ runs them as they are. This package changes how the CDK moves records, not which
 
 - `pages`: records travel from the API to stdout a page at a time (one queue item, one JSON write per page);
 - `memory`: at most two pages between the API and stdout, whatever the concurrency; allocator settings;
+- `spill`: while stdout is slow, the pages read meanwhile wait on disk, so that no scroll expires;
 - `cursor`: the incremental cursor parses record cursors cheaply and hashes slices once;
 - `entrypoint`: the CDK entrypoint, writing a page of records in one piece; garbage collector settings;
 - `startup`: `import airbyte_cdk` 0.7 s sooner (applied by `source_8x8_cdr/__init__.py`);

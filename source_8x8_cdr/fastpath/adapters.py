@@ -6,12 +6,14 @@ import logging
 from typing import Any, Iterator, List, Mapping
 
 from airbyte_cdk.models import AirbyteMessage
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.http_config import MAX_CONNECTION_POOL_SIZE
 from airbyte_cdk.sources.streams.concurrent.state_converters.datetime_stream_state_converter import (
     CustomFormatConcurrentStreamStateConverter,
 )
 
 from source_8x8_cdr.components.network_errors import retry_network_errors
+from source_8x8_cdr.components.pacing import PACERS, pace
 from source_8x8_cdr.fastpath.cursor import tune_cursor
 from source_8x8_cdr.fastpath.memory import place_pages_first
 from source_8x8_cdr.fastpath.pages import RecordPageMessage, can_read_by_page, read_by_page, read_pages_in, record_messages
@@ -56,3 +58,17 @@ def _adapt_stream(stream: Any, reads_up_to_now: bool) -> None:
     if can_read_by_page(stream):
         retriever = read_by_page(stream)
         place_pages_first(retriever.requester._http_client._session, MAX_CONNECTION_POOL_SIZE)
+    if isinstance(requester, HttpRequester):
+        pace_requester(requester)
+
+
+def pace_requester(requester: HttpRequester) -> None:
+    """Sends the requester's requests at the pace of all requests to its API (`components/pacing.py`), keyed by
+    its base URL, so that the Work Analytics login (paced by itself) shares it.
+
+    Mounted after `place_pages_first`, which replaces the session's adapters: the pacer wraps whatever adapter
+    is mounted, so a 429 is retried before an answer takes a place for its page. `retry_network_errors` wraps
+    the session's `send`, above the adapters: a refused connection passes through the pacer (which lets its
+    turn go) and still ends in the network-error sentence."""
+    name = getattr(requester.error_handler, "api_name", None) or requester.get_url_base()
+    pace(requester._http_client._session, PACERS.for_api(requester.get_url_base(), name))

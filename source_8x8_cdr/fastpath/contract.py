@@ -18,6 +18,7 @@ from airbyte_cdk import logger as cdk_logger
 from airbyte_cdk.sources.concurrent_source.concurrent_read_processor import ConcurrentReadProcessor
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.declarative.extractors.record_selector import RecordSelector
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.retrievers import SimpleRetriever
 from airbyte_cdk.sources.declarative.stream_slicers.declarative_partition_generator import (
     DeclarativePartition,
@@ -92,6 +93,8 @@ CONTRACT: Tuple[Tuple[str, Callable[[], bool]], ...] = (
      and _sets(ConcurrentSource, "_logger", "_message_repository")()),
     ("ConcurrentReadProcessor._record_counter, _stream_name_to_instance", _sets(ConcurrentReadProcessor, "_record_counter", "_stream_name_to_instance")),
     ("HttpClient._session", _sets(HttpClient, "_session")),
+    ("HttpRequester._http_client, an HttpClient built by __post_init__ (whose session the pacer and retries wrap)",
+     _reads(HttpRequester, "__post_init__", "self._http_client = HttpClient(")),
     ("AirbyteEntrypoint.run, read, handle_record_counts, _emit_queued_messages, airbyte_message_to_string",
      lambda: _takes(cdk_entrypoint.AirbyteEntrypoint, "run", "parsed_args")()
      and _takes(cdk_entrypoint.AirbyteEntrypoint, "read", "source_spec", "config", "catalog", "state")()

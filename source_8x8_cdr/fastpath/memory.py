@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator, Optional
 
@@ -20,6 +21,8 @@ from requests.exceptions import ChunkedEncodingError, ContentDecodingError
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import SSLError as RequestsSSLError
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError, SSLError
+
+from source_8x8_cdr.fastpath.spill import PageSpill, SpilledPage
 
 
 class PagesInMemory:
@@ -37,6 +40,13 @@ class PagesInMemory:
     it until the main thread has written it (`pages.py`), and a rejected or empty page gives it back at
     once. Places are only taken by workers reading pages (`PagedPartition`) during a concurrent read
     (`reading`), the only time there is a main thread that gives them back.
+
+    While stdout is slow (the destination has been taking one message for `SLOW_STDOUT_SECONDS`, or took
+    that long for the last one), a worker that has waited `SPILL_AFTER_SECONDS` for a place takes the spill place
+    instead: its page goes to disk (`spill.py`) and it reads on, so that its scroll does not expire. One page
+    at a time is written to disk, and the main thread reads one back when its turn comes: with a slow
+    destination, at most two more pages are in memory. A worker that waits because others are parsing (the
+    CPU, not stdout, is what holds the places) does not spill.
     """
 
     def __init__(self, limit: int) -> None:
@@ -46,17 +56,23 @@ class PagesInMemory:
         self._slices_waiting = 0  # workers waiting for a place for a slice they have begun
         self._changed = threading.Condition()
         self._worker = threading.local()
+        self.spill = PageSpill()
+        self._spilling = False  # the spill place is taken
+        self._stdout_since: Optional[float] = None  # when stdout began taking the message it is taking
+        self._last_write = 0.0  # seconds stdout took for the last message
 
     @contextmanager
     def reading(self) -> Iterator[None]:
         with self._changed:
             self._reading, self._taken, self._slices_waiting = True, 0, 0
+            self._spilling, self._stdout_since, self._last_write = False, None, 0.0
         try:
             yield
         finally:
             with self._changed:
                 self._reading = False  # a worker still waiting (the read failed) is let go
                 self._changed.notify_all()
+            self.spill.close()
 
     @contextmanager
     def reading_pages(self) -> Iterator[None]:
@@ -70,45 +86,90 @@ class PagesInMemory:
             self.give_back()
 
     def take(self, timeout: Optional[float] = None) -> None:
-        """A place for the page this thread is about to receive, once one is free (at most one a thread);
-        after `timeout` seconds, none.
+        """A place for the page this thread is about to receive, once one is free (at most one a thread), or
+        the spill place while stdout is slow; after `timeout` seconds, none.
 
         A slice whose pages have begun to be passed on goes first: slices then end sooner, so the state
         advances during the read, and fewer are half read at once (each keeps the keys it has emitted).
         """
         worker = self._worker
-        if not getattr(worker, "reading_pages", False) or getattr(worker, "holds", False):
+        if not getattr(worker, "reading_pages", False) or getattr(worker, "holds", False) or self.spills():
             return
         begun = worker.begun
         with self._changed:
             if begun:
                 self._slices_waiting += 1
             try:
-                free = self._changed.wait_for(
-                    lambda: not self._reading or (self._taken < self.limit and (begun or not self._slices_waiting)), timeout
-                )
+                since = time.monotonic()
+                while self._reading:
+                    if self._taken < self.limit and (begun or not self._slices_waiting):
+                        self._taken += 1
+                        worker.holds = True
+                        return
+                    now = time.monotonic()
+                    if now - since >= SPILL_AFTER_SECONDS and self._may_spill(now):
+                        self._spilling = worker.spills = True
+                        return
+                    left = None if timeout is None else timeout - (now - since)
+                    if left is not None and left <= 0:
+                        return
+                    self._changed.wait(_POLL_SECONDS if left is None else min(left, _POLL_SECONDS))
             finally:
                 if begun:
                     self._slices_waiting -= 1
-            if free and self._reading:
-                self._taken += 1
-                worker.holds = True
+
+    def _may_spill(self, now: float) -> bool:
+        stdout_slow = self._last_write >= SLOW_STDOUT_SECONDS or (
+            self._stdout_since is not None and now - self._stdout_since >= SLOW_STDOUT_SECONDS
+        )
+        return stdout_slow and not self._spilling and self.spill.has_room()
+
+    def spills(self) -> bool:
+        """Whether this thread's page is to wait on disk (it holds the spill place)."""
+        return getattr(self._worker, "spills", False)
+
+    def keep_on_disk(self, pieces: Any) -> Optional[SpilledPage]:
+        """Writes the page of this thread (which holds the spill place) to disk (None if the disk refused it)."""
+        return self.spill.keep(pieces)
+
+    def back_from_disk(self, page: SpilledPage) -> bytes:
+        """The lines of a page that waited on disk, for the main thread to write (the file is removed)."""
+        return self.spill.take_back(page)
+
+    def stdout_takes(self) -> None:
+        """The main thread hands a message to stdout (which blocks while the destination does not read)."""
+        self._stdout_since = time.monotonic()
+
+    def stdout_took(self) -> None:
+        since, self._stdout_since = self._stdout_since, None
+        if since is not None:
+            self._last_write = time.monotonic() - since
 
     def pass_on(self) -> bool:
-        """The page parsed by this thread leaves it (to the main thread) with its place, if it had one."""
+        """The page parsed by this thread leaves it (to the main thread) with its place, if it had one; a page
+        that went to disk has none, and frees the spill place."""
         worker = self._worker
         holds = getattr(worker, "holds", False)
         worker.holds = False
         worker.begun = True
+        self._free_spill_place()
         return holds
 
     def give_back(self) -> None:
-        """The page parsed by this thread is dropped: its place is free."""
+        """The page parsed by this thread is dropped: its place (or the spill place) is free."""
         worker = self._worker
         holds = getattr(worker, "holds", False)
         worker.holds = False
         if holds:
             self.release()
+        self._free_spill_place()
+
+    def _free_spill_place(self) -> None:
+        if self.spills():
+            self._worker.spills = False
+            with self._changed:
+                self._spilling = False
+                self._changed.notify_all()
 
     def release(self) -> None:
         with self._changed:
@@ -120,6 +181,13 @@ class PagesInMemory:
 # Pages received, parsed or written and not yet passed to stdout, across the workers (each up to 10,000
 # records): one being received, parsed or written while another waits to be written.
 PAGES_IN_MEMORY = PagesInMemory(2)
+# While stdout is slow, how long a worker waits for a place before its page goes to disk: well below the
+# life of a scroll (not published; 10 s is the shortest seen), well above a page's share of the CPU.
+SPILL_AFTER_SECONDS = 2.0
+# How long stdout takes for one message before the destination, not the CPU, counts as what holds the places
+# (a page of 10,000 records is written in milliseconds when the reader keeps up).
+SLOW_STDOUT_SECONDS = 1.0
+_POLL_SECONDS = 0.25  # how often a waiting worker looks again whether it may spill
 
 
 class PlaceFirstAdapter(HTTPAdapter):

@@ -21,7 +21,9 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
 
 At most `PAGES_IN_MEMORY.limit` pages are received, parsed or wait between the workers and stdout, so
 memory follows that limit, not the records read nor the requests in flight, however slow the destination is
-(`memory.py`). A slice's keys (`ExactlyOnceSliceFilter`) are dropped once the slice is read.
+(`memory.py`); while stdout is slow, the pages read meanwhile wait on disk instead (`spill.py`), so that the
+workers go on reading their scrolls. A slice's keys (`ExactlyOnceSliceFilter`) are dropped once the slice is
+read.
 
 Why not the manifest: the record pipeline between a retriever and stdout is the CDK's concurrent source, not a
 declarative component. `install` (this package's `__init__.py`) applies this to every stream whose selector has
@@ -60,6 +62,7 @@ from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import page_records
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
+from source_8x8_cdr.fastpath.spill import SpilledPage
 from source_8x8_cdr.components.conversion import Change as ChangeJson
 from source_8x8_cdr.components.conversion import StreamTypes, TypedValues, meta_of
 
@@ -70,7 +73,8 @@ class RecordPage:
     records.
 
     To the cursor's `observe` it looks like its latest record (`data`, `associated_slice`): the cursor keeps, per
-    slice, only the greatest cursor value it has seen.
+    slice, only the greatest cursor value it has seen. A page read while stdout was slow waits on disk until its
+    turn (`load`).
     """
 
     def __init__(
@@ -87,6 +91,14 @@ class RecordPage:
         self.count = len(records)
         self.lines: JsonLines = records_to_json(records, stream_name, changes)
         self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
+        self.on_disk: Optional[SpilledPage] = PAGES_IN_MEMORY.keep_on_disk(self.lines) if PAGES_IN_MEMORY.spills() else None
+        if self.on_disk is not None:
+            self.lines = ()
+
+    def load(self) -> None:
+        """Its turn to be written has come: a page that waited on disk is read back (its file removed)."""
+        if self.on_disk is not None:
+            self.lines, self.on_disk = (PAGES_IN_MEMORY.back_from_disk(self.on_disk),), None
 
     def passed_on(self) -> None:
         """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
@@ -214,12 +226,16 @@ def read_by_page(stream: Any) -> SimpleRetriever:
 
 def read_pages_in(concurrent_source: ConcurrentSource) -> None:
     """Makes the CDK's concurrent source (the instance the source built) take `RecordPage`s off its queue too,
-    and bound the pages in memory while it reads. The instance keeps everything it was built with."""
+    and bound the pages in memory while it reads (timing how long stdout takes each message, which decides
+    whether pages wait on disk). The instance keeps everything it was built with."""
     stock_read, stock_handle_item = concurrent_source.read, concurrent_source._handle_item
 
     def read(streams: List[Any]) -> Iterator[AirbyteMessage]:
         with PAGES_IN_MEMORY.reading():
-            yield from stock_read(streams)
+            for message in stock_read(streams):
+                PAGES_IN_MEMORY.stdout_takes()
+                yield message  # the consumer writes it to stdout before it asks for the next one
+                PAGES_IN_MEMORY.stdout_took()
 
     def handle_item(queue_item: QueueItem, processor: ConcurrentReadProcessor) -> Iterable[AirbyteMessage]:
         if isinstance(queue_item, RecordPage):
@@ -239,6 +255,7 @@ def _page_messages(concurrent_source: ConcurrentSource, page: RecordPage, proces
         stream = processor._stream_name_to_instance[name]
         yield stream_status_as_airbyte_message(stream.as_airbyte_stream(), AirbyteStreamStatus.RUNNING)
     counts[name] += page.count
+    page.load()
     yield RecordPageMessage(type=Type.RECORD, page=page)
     page.passed_on()
     yield from concurrent_source._message_repository.consume_queue()

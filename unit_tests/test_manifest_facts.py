@@ -77,3 +77,20 @@ class TestSpecFacts:
 
         with pytest.raises(ConfigError, match=r"^`slice_hours` must be a whole number from 1 to 12, got 13\.$"):
             validate_config(config)
+
+
+class TestSharedDefinitions:
+    def test_given_the_cdr_requester_when_resolved_then_it_differs_from_the_shared_contact_center_requester_only_in_window_paging_path_and_timeout(self) -> None:
+        shared = manifest_facts.manifest()["definitions"]["contact_center_requester"]
+        cdrs = next(stream for stream in manifest_facts.manifest()["streams"] if stream["name"] == "contact_center_cdrs")["retriever"]["requester"]
+
+        differing = sorted(key for key in shared.keys() | cdrs.keys() if shared.get(key) != cdrs.get(key))
+
+        assert differing == sorted([
+            "class_name", "path", "read_timeout_in_seconds", "start_parameter", "end_parameter", "time_format", "time_zone",
+            "start_padding_minutes", "request_parameters", "error_handler",
+        ])
+        assert cdrs["request_parameters"]["key"] == shared["request_parameters"]["key"]
+        assert {key for key in shared["error_handler"].keys() | cdrs["error_handler"].keys() if shared["error_handler"].get(key) != cdrs["error_handler"].get(key)} == {
+            "records_field", "sliced", "single_object_is_record"
+        }

@@ -30,6 +30,7 @@ from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import CC_API_KEY, CC_BASE_URL, ConfigBuilder
+from unit_tests.mock_server.fault_cases import RetriedFaultCases
 from unit_tests.mock_server.helpers import read_streams, stream_error
 from unit_tests.mock_server.contact_center import (
     CDRS_STREAM,
@@ -602,7 +603,29 @@ class IncrementalTest(TestCase):
 
 
 @freeze_time(_NOW)
-class ErrorTest(TestCase):
+class ErrorTest(RetriedFaultCases, TestCase):
+    """With the 429/500 cases both APIs share (`fault_cases.py`)."""
+
+    stream = CDRS_STREAM
+
+    def fault_config(self) -> ConfigBuilder:
+        return _one_day_config()
+
+    def mock_data_call(self, http_mocker: HttpMocker, responses: List[HttpResponse]) -> None:
+        http_mocker.get(_cdrs_request().build(), responses)
+
+    def a_good_answer(self) -> HttpResponse:
+        return CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build()
+
+    def mock_what_follows_a_good_answer(self, http_mocker: HttpMocker) -> None:
+        _mock_end_of_search(http_mocker)
+
+    def rate_limited_response(self, retry_after_seconds: int) -> HttpResponse:
+        return rate_limited_response(retry_after_seconds)
+
+    def server_error_response(self) -> HttpResponse:
+        return server_error_response()
+
     @HttpMocker()
     def test_given_invalid_user_api_key_with_401_when_read_then_config_error_naming_api_key(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(_cdrs_request().build(), invalid_key_response(401))
@@ -642,48 +665,6 @@ class ErrorTest(TestCase):
         output = _read(_one_day_config(), expecting_exception=True)
 
         _assert_config_error(output, "Invalid start_datetime format")
-
-    @HttpMocker()
-    def test_given_429_with_retry_after_when_read_then_waits_and_returns_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(
-            _cdrs_request().build(),
-            [
-                rate_limited_response(retry_after_seconds=7),
-                CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
-            ],
-        )
-        _mock_end_of_search(http_mocker)
-
-        output = _read(_one_day_config())
-
-        assert _uuids(output) == ["a"]
-        assert any(wait >= 7 for wait in self.waits)
-
-    @HttpMocker()
-    def test_given_500_then_200_when_read_then_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(
-            _cdrs_request().build(),
-            [
-                server_error_response(),
-                CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
-            ],
-        )
-        _mock_end_of_search(http_mocker)
-
-        output = _read(_one_day_config())
-
-        assert _uuids(output) == ["a"]
-        assert not output.errors
-
-    @HttpMocker()
-    def test_given_500_on_every_try_when_read_then_transient_error_after_max_retries(self, http_mocker: HttpMocker) -> None:
-        # ConfigBuilder sets max_retries 2: one try and two retries.
-        http_mocker.get(_cdrs_request().build(), [server_error_response()] * 3)
-
-        output = _read(_one_day_config(), expecting_exception=True)
-
-        assert _stream_error(output).failure_type == FailureType.transient_error
-        assert output.records == []
 
     @HttpMocker()
     def test_given_html_page_with_200_once_when_read_then_slice_restarts_and_records_emitted_once(self, http_mocker: HttpMocker) -> None:

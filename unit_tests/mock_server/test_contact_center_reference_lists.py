@@ -8,7 +8,7 @@ only, primary key `id` (`code` for wrap-up codes), and `contact_center_status_ru
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, List
 from unittest import TestCase
 
 import pytest
@@ -19,6 +19,7 @@ from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.fault_cases import RetriedFaultCases
 from unit_tests.mock_server.helpers import read_streams, stream_error
 from unit_tests.mock_server.contact_center import (
     REFERENCE_LIST_PATHS,
@@ -121,7 +122,27 @@ class DiscoverTest(TestCase):
 
 
 @freeze_time(_NOW)
-class ErrorTest(TestCase):
+class ErrorTest(RetriedFaultCases, TestCase):
+    """With the 429/500 cases both APIs share (`fault_cases.py`), for the agents list."""
+
+    stream = _AGENTS
+    records_in_good_answer = 2  # the template's agents
+
+    def fault_config(self) -> ConfigBuilder:
+        return _config()
+
+    def mock_data_call(self, http_mocker: HttpMocker, responses: List[HttpResponse]) -> None:
+        http_mocker.get(_request(), responses)
+
+    def a_good_answer(self) -> HttpResponse:
+        return reference_list_response(_AGENTS)
+
+    def rate_limited_response(self, retry_after_seconds: int) -> HttpResponse:
+        return rate_limited_response(retry_after_seconds)
+
+    def server_error_response(self) -> HttpResponse:
+        return server_error_response()
+
     @HttpMocker()
     def test_given_invalid_user_api_key_with_401_when_read_then_config_error_naming_api_key(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(_request(), invalid_key_response(401))
@@ -145,33 +166,6 @@ class ErrorTest(TestCase):
         output = _read(_AGENTS, expecting_exception=True)
 
         _assert_config_error(output, "contact_center.base_url")
-
-    @HttpMocker()
-    def test_given_429_with_retry_after_when_read_then_waits_and_returns_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(_request(), [rate_limited_response(retry_after_seconds=5), reference_list_response(_AGENTS)])
-
-        output = _read(_AGENTS)
-
-        assert len(output.records) == 2
-        assert any(wait >= 5 for wait in self.waits)
-
-    @HttpMocker()
-    def test_given_500_then_200_when_read_then_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(_request(), [server_error_response(), reference_list_response(_AGENTS)])
-
-        output = _read(_AGENTS)
-
-        assert len(output.records) == 2
-        assert not output.errors
-
-    @HttpMocker()
-    def test_given_500_on_every_try_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(_request(), [server_error_response()] * 3)
-
-        output = _read(_AGENTS, expecting_exception=True)
-
-        assert _stream_error(output).failure_type == FailureType.transient_error
-        assert output.records == []
 
     @HttpMocker()
     def test_given_html_page_with_200_when_read_then_error_not_an_empty_list(self, http_mocker: HttpMocker) -> None:

@@ -2,7 +2,8 @@
 
 Both streams are `work_analytics_stream` in the manifest, differing only in `path` and `primary_key`: the same
 `work_analytics_requester` (WallClockWindowRequester, WorkAnalyticsAuthenticator, the status rules),
-`ScrollIdPagination`, `ExactlyOnceSliceFilter` and `cursor_base`. A test module mixes these classes into
+`ScrollIdPagination`, `ExactlyOnceSliceFilter` and `cursor_base`. The 429/500 cases, which the contact-center
+streams share too, come from `fault_cases.py`. A test module mixes these classes into
 `unittest.TestCase`s and names its stream:
 
     @freeze_time(NOW)
@@ -26,6 +27,7 @@ from airbyte_cdk.test.mock_http.response_builder import RecordBuilder
 from airbyte_cdk.test.state_builder import StateBuilder
 
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.fault_cases import RetriedFaultCases
 from unit_tests.mock_server.helpers import emitted_states, http_mocked, read_streams, record_values, stream_error
 from unit_tests.mock_server.work_analytics import (
     CALL_LEGS,
@@ -198,7 +200,25 @@ class WorkAnalyticsIncrementalCases(WorkAnalyticsStreamCase):
         assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T11:30:00.000000Z"}
 
 
-class WorkAnalyticsErrorCases(WorkAnalyticsStreamCase):
+class WorkAnalyticsErrorCases(RetriedFaultCases, WorkAnalyticsStreamCase):
+    """Also the 429/500 cases both APIs share (`fault_cases.py`)."""
+
+    def fault_config(self) -> ConfigBuilder:
+        return work_analytics_config()
+
+    def mock_data_call(self, http_mocker: HttpMocker, responses: List[HttpResponse]) -> None:
+        logged_in(http_mocker)
+        http_mocker.get(self.request().build(), responses)
+
+    def a_good_answer(self) -> HttpResponse:
+        return self.one_record_and_done()
+
+    def rate_limited_response(self, retry_after_seconds: int) -> HttpResponse:
+        return rate_limited_response(retry_after_seconds)
+
+    def server_error_response(self) -> HttpResponse:
+        return server_error_response()
+
     @http_mocked
     def test_given_401_when_read_then_log_in_again_once_and_retry_with_the_new_token(self, http_mocker: HttpMocker) -> None:
         login = login_request()
@@ -222,46 +242,6 @@ class WorkAnalyticsErrorCases(WorkAnalyticsStreamCase):
         error = stream_error(output, self.stream)
         assert error.failure_type == FailureType.config_error
         assert "pbxId(secretpbx)" in error.message
-
-    @http_mocked
-    def test_given_429_with_retry_after_then_200_when_read_then_wait_and_return_records(self, http_mocker: HttpMocker) -> None:
-        logged_in(http_mocker)
-        http_mocker.get(self.request().build(), [rate_limited_response(retry_after_seconds=7), self.one_record_and_done()])
-
-        output = self.read(work_analytics_config())
-
-        assert self.ids(output) == ["r1"]
-        assert output.is_in_logs("Retrying in 8.0 seconds")  # Retry-After plus the CDK's extra second
-
-    @http_mocked
-    def test_given_500_once_then_200_when_read_then_return_records(self, http_mocker: HttpMocker) -> None:
-        logged_in(http_mocker)
-        http_mocker.get(self.request().build(), [server_error_response(), self.one_record_and_done()])
-
-        output = self.read(work_analytics_config())
-
-        assert self.ids(output) == ["r1"]
-        assert not output.errors
-
-    @http_mocked
-    def test_given_500_on_every_try_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        logged_in(http_mocker)
-        http_mocker.get(self.request().build(), [server_error_response()] * 2)
-
-        output = self.read(work_analytics_config().with_field("max_retries", 1), expecting_exception=True)
-
-        assert output.records == []
-        assert stream_error(output, self.stream).failure_type == FailureType.transient_error
-
-    @http_mocked
-    def test_given_500_and_no_retries_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        logged_in(http_mocker)
-        http_mocker.get(self.request().build(), server_error_response())
-
-        output = self.read(work_analytics_config().with_field("max_retries", 0), expecting_exception=True)
-
-        assert output.records == []
-        assert stream_error(output, self.stream).failure_type == FailureType.transient_error
 
     @http_mocked
     def test_given_expired_scroll_id_when_read_then_restart_the_slice_without_duplicates(self, http_mocker: HttpMocker) -> None:

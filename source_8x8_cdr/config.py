@@ -2,7 +2,8 @@
 
 The spec's JSON schema catches types, but not the rules between fields (end before start, at least one
 API block), nor values that are well-formed yet unusable (an unknown time zone, a key about to travel in
-clear text). Each problem is a `ConfigError` naming the field; the entry point turns it into an Airbyte
+clear text). The ranges of number fields are the spec's own `minimum`/`maximum` (`manifest_facts.NUMBER_RANGES`),
+checked here only to word the problem. Each problem is a `ConfigError` naming the field; the entry point turns it into an Airbyte
 config error (a failed check, or a trace message for the other commands), never a traceback.
 """
 
@@ -14,6 +15,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from source_8x8_cdr.manifest_facts import NUMBER_RANGES
 
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 RETENTION = timedelta(days=730)
@@ -74,12 +77,16 @@ def _check_string(block: Mapping[str, Any], prefix: str, name: str) -> None:
         raise ConfigError(f"`{prefix}.{name}` is required and must be a non-empty string.")
 
 
-def _check_int(config: Mapping[str, Any], field: str, name: str, low: int, high: int) -> None:
-    value = config.get(name)
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"`{field}` must be a whole number from {low} to {high}, got {value!r}.")
+def _check_numbers(section: Mapping[str, Any], block: tuple = ()) -> None:
+    """The number fields of a config section (the top level, or an API block) within the spec's ranges."""
+    for path, rule in NUMBER_RANGES.items():
+        if path[:-1] != block or section.get(path[-1]) is None:
+            continue
+        value, field = section[path[-1]], ".".join(path)
+        kinds = int if rule.whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not rule.minimum <= value <= rule.maximum:
+            what = "a whole number" if rule.whole else "a number"
+            raise ConfigError(f"`{field}` must be {what} from {rule.minimum} to {rule.maximum}, got {value!r}.")
 
 
 def _check_time_zone(block: Mapping[str, Any], prefix: str, name: str, example: str) -> None:
@@ -105,7 +112,7 @@ def _check_work_analytics(block: Any) -> None:
             raise ConfigError("`work_analytics.pbx_ids` must list one PBX name per entry, without commas.")
     if block.get("base_url") not in (None, ""):
         _check_url(block["base_url"], "work_analytics.base_url")
-    _check_int(block, "work_analytics.page_size", "page_size", 1, 7000)
+    _check_numbers(block, ("work_analytics",))
     _check_time_zone(block, "work_analytics", "report_time_zone", "America/New_York")
 
 
@@ -115,7 +122,7 @@ def _check_contact_center(block: Any) -> None:
     _check_string(block, "contact_center", "api_key")
     _check_url(block.get("base_url"), "contact_center.base_url")
     _check_time_zone(block, "contact_center", "time_zone", "America/Sao_Paulo")
-    _check_int(block, "contact_center.per_page", "per_page", 1, 10000)
+    _check_numbers(block, ("contact_center",))
 
 
 def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> dict:
@@ -142,16 +149,7 @@ def validate_config(config: Any, now: Callable[[], datetime] = lambda: datetime.
     if has_contact_center:
         _check_contact_center(config["contact_center"])
 
-    _check_int(config, "lookback_window_minutes", "lookback_window_minutes", 0, 10080)
-    _check_int(config, "summary_lookback_days", "summary_lookback_days", 0, 31)
-    _check_int(config, "slice_hours", "slice_hours", 1, 744)
-    _check_int(config, "concurrency", "concurrency", 1, 16)
-    _check_int(config, "max_retries", "max_retries", 0, 10)
-    _check_int(config, "request_timeout_seconds", "request_timeout_seconds", 1, 600)
-    _check_int(config, "requests_per_minute", "requests_per_minute", 1, 10000)
-    backoff = config.get("retry_backoff_seconds")
-    if backoff is not None and (isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 0 <= backoff <= 60):
-        raise ConfigError(f"`retry_backoff_seconds` must be a number from 0 to 60, got {backoff!r}.")
+    _check_numbers(config)
 
     effective = {key: value for key, value in config.items() if key not in ("work_analytics", "contact_center")}
     if has_work_analytics:

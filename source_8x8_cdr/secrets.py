@@ -20,10 +20,7 @@ from urllib.parse import quote, quote_plus
 import orjson
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets, update_secrets
 
-SECRET_FIELDS = {
-    "work_analytics": ("api_key", "password"),
-    "contact_center": ("api_key",),
-}
+from source_8x8_cdr.manifest_facts import SECRET_PATHS  # the spec's `airbyte_secret` fields
 
 _registered: set[str] = set()
 
@@ -58,11 +55,11 @@ def register_secret(value: Any) -> None:
 def register_config_secrets(config: Mapping[str, Any]) -> None:
     """Register the secrets of a config (call after the entrypoint has set its own list)."""
     _registered.clear()
-    for block, fields in SECRET_FIELDS.items():
-        section = config.get(block)
-        if isinstance(section, Mapping):
-            for name in fields:
-                register_secret(section.get(name))
+    for path in SECRET_PATHS:
+        value: Any = config
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        register_secret(value)
 
 
 def _give_filter_all_forms() -> None:

@@ -23,24 +23,13 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_8x8_cdr import fastpath
 from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
+from source_8x8_cdr.manifest_facts import STREAMS_BY_API  # each stream under the API block its url_base reads
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.components.pacing import CHECK_PATIENCE_SECONDS, PACERS, PATIENCE_SECONDS
 from source_8x8_cdr.secrets import mask, register_config_secrets
 from source_8x8_cdr.state import usable_state
-from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM, stream_records, unknown_pbx_ids
+from source_8x8_cdr.components.summaries import PBX_STREAM, stream_records, unknown_pbx_ids
 
-STREAMS_BY_API = {
-    "work_analytics": ("call_records", "call_legs", PBX_STREAM, *DAILY_SUMMARY_STREAMS),
-    "contact_center": (
-        "contact_center_cdrs",
-        "contact_center_agents",
-        "contact_center_queues",
-        "contact_center_teams",
-        "contact_center_campaigns",
-        "contact_center_deleted_agents",
-        "contact_center_wrapup_codes",
-    ),
-}
 API_TITLES = {"work_analytics": "Work Analytics", "contact_center": "Contact center"}
 # `check` reads one page of these, with one record per page.
 CHECK_STREAMS = {"work_analytics": "call_records", "contact_center": "contact_center_cdrs"}

@@ -27,12 +27,11 @@ from typing import Any, Iterable, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import AirbyteStateBlob, AirbyteStateMessage, AirbyteStateType, AirbyteStreamState, StreamDescriptor
 
-from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, DAY_FIELD
+from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS
 from source_8x8_cdr.components.timeutil import cursor_moment
 from source_8x8_cdr.config import ConfigError
+from source_8x8_cdr.manifest_facts import CURSOR_FIELDS  # each incremental stream's `incremental_sync.cursor_field`
 
-CURSOR_FIELDS = {"call_records": "startTimeUTC", "call_legs": "startTimeUTC", "contact_center_cdrs": "timestamp"}
-CURSOR_FIELDS.update(dict.fromkeys(DAILY_SUMMARY_STREAMS, DAY_FIELD))
 _SLICE_KEYS = ("start", "end", "most_recent_cursor_value")
 # Epoch values below this (2001-09-09 as seconds) are not a date of the APIs' two years: refused, not read as 1970.
 _SMALLEST_EPOCH = 1_000_000_000

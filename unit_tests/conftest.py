@@ -22,12 +22,13 @@ def _component_schema_parsed_once() -> Iterator[None]:
 
 
 @pytest.fixture
-def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+def instant_sleep(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> List[float]:
     """Makes `time.sleep` return at once (after at most 10 ms) and lists the waits that were asked for.
 
     Retries back off (`Retry-After`, the CDK's exponential default) and slice restarts pause: real waits would
     make error tests slow. Apply it with `pytestmark = pytest.mark.usefixtures("instant_sleep")`; it works for
-    `unittest.TestCase` classes too. Short polls keep a tiny real sleep, so that no thread spins.
+    `unittest.TestCase` classes too, where the list is `self.waits`. Short polls keep a tiny real sleep, so that
+    no thread spins. The one way the tests skip waits: no module patches `time.sleep` on its own.
     """
     real_sleep = time.sleep
     requested: List[float] = []
@@ -37,4 +38,6 @@ def instant_sleep(monkeypatch: pytest.MonkeyPatch) -> List[float]:
         real_sleep(min(seconds, 0.01))
 
     monkeypatch.setattr(time, "sleep", fake_sleep)
+    if request.instance is not None:
+        request.instance.waits = requested
     return requested

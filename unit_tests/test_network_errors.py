@@ -11,18 +11,15 @@ import pytest
 import requests
 from airbyte_cdk.models import FailureType
 
-from source_8x8_cdr.components import network_errors
 from source_8x8_cdr.components.network_errors import HostUnreachable, NetworkRetries, what_failed
 
 KEY = "s3cret+Key/1"
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> List[float]:
-    """The pauses asked for, without waiting."""
-    asked: List[float] = []
-    monkeypatch.setattr(network_errors.time, "sleep", asked.append)
-    return asked
+def waits(instant_sleep: List[float]) -> List[float]:
+    """The pauses asked for, without waiting (unit_tests/conftest.py)."""
+    return instant_sleep
 
 
 def _closed_port() -> int:

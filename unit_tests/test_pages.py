@@ -26,6 +26,7 @@ from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREA
 from source_8x8_cdr.fastpath.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.helpers import read_streams
 from unit_tests.mock_server.work_analytics import (
     CALL_RECORDS,
     WorkAnalyticsPage,
@@ -33,7 +34,6 @@ from unit_tests.mock_server.work_analytics import (
     a_call_record,
     epoch_ms,
     login_request,
-    read_streams,
     token_response,
     work_analytics_config,
 )

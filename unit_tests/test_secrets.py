@@ -6,7 +6,7 @@ import io
 import json
 import logging
 from contextlib import redirect_stdout
-from typing import Iterator
+from typing import Any, Iterator, List
 from urllib.parse import quote, quote_plus
 
 import orjson
@@ -27,6 +27,7 @@ from airbyte_cdk.models import (
     StreamDescriptor,
     Type,
 )
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr import secrets
@@ -35,6 +36,8 @@ from source_8x8_cdr.output import TextMaskingLogFormatter, report_uncaught_excep
 # Secrets that occur in the JSON frame of every message: masking the frame would corrupt it.
 FRAME_SECRETS = ["p", "e", "1", "true", "type", "RECORD", "status", "message", "LOG"]
 AWKWARD = "k\\ey\"7'Z-é"
+# Unique to these tests: registered secrets stay registered for the whole process.
+_SECRET = 'unit "test"/secret+key=1 \\ é'
 
 
 @pytest.fixture
@@ -87,6 +90,91 @@ class TestSecretForms:
         for text in (headers, debug_line, platform_line, json.dumps(debug_line)):
             assert "'8x8-apikey': '****'" in secrets.mask(text).replace("\\", "").replace('"', "'")
             assert "ey" not in secrets.mask(text).split("8x8-apikey")[1]
+
+    def test_given_a_value_when_forms_then_raw_percent_encoded_and_json_escaped(self) -> None:
+        forms = set(secrets.secret_forms(_SECRET))
+
+        assert {_SECRET, quote(_SECRET, safe=""), quote(_SECRET), quote_plus(_SECRET), json.dumps(_SECRET)[1:-1]} <= forms
+
+    def test_given_a_value_when_forms_then_url_inside_a_url_included(self) -> None:
+        assert quote(quote_plus(_SECRET), safe="") in secrets.secret_forms(_SECRET)
+
+    def test_given_a_value_when_forms_then_longest_first(self) -> None:
+        forms = list(secrets.secret_forms(_SECRET))
+
+        assert [len(form) for form in forms] == sorted((len(form) for form in forms), reverse=True)
+
+
+def _filter_lists(monkeypatch: pytest.MonkeyPatch) -> List[List[str]]:
+    """The lists given to the CDK's secret filter from now on, starting from no registered secret."""
+    given: List[List[str]] = []
+    monkeypatch.setattr(secrets, "_registered", set())
+    monkeypatch.setattr(secrets, "update_secrets", given.append)
+    return given
+
+
+class TestRegisterSecret:
+    def test_given_registered_secret_when_filtering_any_form_then_masked(self) -> None:
+        secrets.register_secret(_SECRET)
+        text = " | ".join(
+            [
+                f"raw {_SECRET}",
+                f"https://host/api?key={quote_plus(_SECRET)}&page=1",
+                f"path /{quote(_SECRET)}/",
+                f"encoded {quote(_SECRET, safe='')}",
+                json.dumps({"message": f"key was {_SECRET}"}),
+            ]
+        )
+
+        masked = filter_secrets(text)
+
+        for form in (_SECRET, quote_plus(_SECRET), quote(_SECRET), quote(_SECRET, safe=""), json.dumps(_SECRET)[1:-1]):
+            assert form not in masked
+        assert "https://host/api?key=" in masked and "&page=1" in masked
+
+    def test_given_same_secret_twice_when_registered_then_added_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+        value = "twice/registered+secret"
+
+        secrets.register_secret(value)
+        secrets.register_secret(value)
+
+        assert given == [list(secrets.secret_forms(value))]
+
+    @pytest.mark.parametrize("value", [None, "", 12345, ["a-list"]], ids=["none", "empty", "int", "list"])
+    def test_given_nothing_worth_masking_when_registered_then_ignored(self, value: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+
+        secrets.register_secret(value)
+
+        assert given == []
+
+    def test_given_a_one_character_secret_when_registered_then_only_its_raw_value_as_the_cdk_does(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+
+        secrets.register_secret('"')
+
+        assert given == [['"']]
+
+    def test_given_a_short_secret_inside_a_longer_one_when_registered_then_the_longer_is_replaced_first(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+
+        secrets.register_secret("e")
+        secrets.register_secret("key-of-realistic-length")
+
+        assert given[-1][0] == "key-of-realistic-length" and given[-1][-1] == "e"
+
+    def test_given_config_when_registered_then_keys_and_password_registered_not_username(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        given = _filter_lists(monkeypatch)
+        config = {
+            "work_analytics": {"api_key": "wa-key-1", "username": "analyst@example.com", "password": "wa-pass-1"},
+            "contact_center": {"api_key": "cc-key-1", "base_url": "https://cc.example.com"},
+        }
+
+        secrets.register_config_secrets(config)
+
+        assert {"wa-key-1", "wa-pass-1", "cc-key-1"} <= set(given[-1])
+        assert not any("analyst" in form or "cc.example.com" in form for form in given[-1])
 
 
 class TestMaskLine:

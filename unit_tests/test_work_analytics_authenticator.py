@@ -26,6 +26,7 @@ from source_8x8_cdr.components.auth import WorkAnalyticsAuthenticator
 from unit_tests.mock_server.work_analytics_reports import PbxPage, a_pbx, pbx_request
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import WA_API_KEY, WA_PASSWORD, ConfigBuilder
+from unit_tests.mock_server.helpers import read_streams, stream_error
 from unit_tests.mock_server.work_analytics import (
     ACCESS_TOKEN,
     CALL_RECORDS,
@@ -38,9 +39,7 @@ from unit_tests.mock_server.work_analytics import (
     invalid_api_key_response,
     invalid_grant_response,
     login_request,
-    read_streams,
     server_error_response,
-    stream_error,
     token_response,
     work_analytics_config,
 )

@@ -35,7 +35,6 @@ DAILY_SUMMARY_STREAMS = (
     "work_analytics_ring_group_member_daily",
     "work_analytics_company_daily",
 )
-DAY_FIELD = "day"
 LISTED_PBXES = 10  # `check` lists the account's PBXes up to this many
 
 # A JSON string (kept as it is), or a comma followed only by blanks and a closing bracket (dropped).

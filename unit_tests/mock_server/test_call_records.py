@@ -1,5 +1,8 @@
 """`call_records`: `GET /v2/call-records`, one row per call, incremental on `startTimeUTC` (epoch ms).
 
+The cases it shares with `call_legs` are in `work_analytics_cases.py` (mixed into the classes below); the shared
+manifest pieces' other branches are tested here, through this stream.
+
 Manifest settings under test: `work_analytics_requester` (WallClockWindowRequester: `startTime`/`endTime`, `pbxId`,
 `timeZone`, `pageSize`; WorkAnalyticsAuthenticator), `ScrollIdPagination`, `ExactlyOnceSliceFilter`, `cursor_base`
 (`slice_hours`, `lookback_window_minutes`, PT0.001S granularity) and `PageCheckingErrorHandler` over `retry_rules`
@@ -9,7 +12,6 @@ and the response filters.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from typing import List, Optional
 from unittest import TestCase
 
@@ -21,33 +23,33 @@ from airbyte_cdk.test.state_builder import StateBuilder
 from freezegun import freeze_time
 
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.helpers import emitted_states, read_streams, record_values, stream_error
 from unit_tests.mock_server.work_analytics import (
     CALL_RECORDS,
     WorkAnalyticsPage,
     WorkAnalyticsRequestBuilder,
     a_call_record,
-    access_denied_response,
-    emitted_states,
     epoch_ms,
     expired_scroll_id_response,
     html_response,
     invalid_api_key_response,
     invalid_grant_response,
     invalid_token_response,
+    logged_in,
     login_request,
     page_without_data_response,
-    rate_limited_response,
-    read_streams,
-    server_error_response,
-    stream_error,
     token_response,
     truncated_page_response,
     work_analytics_config,
 )
-
-_NOW = datetime(2026, 6, 10, 12, 0, 0, tzinfo=timezone.utc)
-_A_CALL_MS = epoch_ms("2026-06-01T10:00:00.000")
-_TWO_DAYS = "2026-06-03T00:00:00Z"  # end date for two daily slices
+from unit_tests.mock_server.work_analytics_cases import (
+    A_START_MS,
+    NOW,
+    TWO_DAYS,
+    WorkAnalyticsErrorCases,
+    WorkAnalyticsFullRefreshCases,
+    WorkAnalyticsIncrementalCases,
+)
 
 # Retries and slice restarts ask to wait; the waits are skipped (see unit_tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("instant_sleep")
@@ -71,34 +73,20 @@ def _state(cursor: str) -> List[AirbyteStateMessage]:
 
 
 def _call_ids(output: EntrypointOutput) -> List[str]:
-    return [message.record.data["callId"] for message in output.records]
+    return record_values(output, "callId")
 
 
 def _one_call_and_done() -> HttpResponse:
-    return WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).last().build()
+    return WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).last().build()
 
 
-def _logged_in(http_mocker: HttpMocker) -> None:
-    http_mocker.post(login_request(), token_response())
-
-
-@freeze_time(_NOW)
-class FullRefreshTest(TestCase):
-    @HttpMocker()
-    def test_given_one_page_when_read_then_log_in_once_and_ask_for_the_window_in_utc(self, http_mocker: HttpMocker) -> None:
-        login = login_request()
-        http_mocker.post(login, token_response())
-        http_mocker.get(_request().with_window("2026-06-01 00:00:00", "2026-06-02 01:00:01").build(), _one_call_and_done())
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1"]
-        assert output.records[0].record.data["startTimeUTC"] == _A_CALL_MS
-        http_mocker.assert_number_of_calls(login, 1)
+@freeze_time(NOW)
+class FullRefreshTest(WorkAnalyticsFullRefreshCases, TestCase):
+    stream = CALL_RECORDS
 
     @HttpMocker()
     def test_given_pbx_ids_and_page_size_when_read_then_send_them(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().with_pbx_id("acmecorp,acmecorp2").with_page_size(50).build(), _one_call_and_done())
 
         output = _read(work_analytics_config(pbx_ids=["acmecorp", "acmecorp2"], page_size=50))
@@ -106,29 +94,15 @@ class FullRefreshTest(TestCase):
         assert _call_ids(output) == ["c1"]
 
     @HttpMocker()
-    def test_given_scroll_ids_when_read_then_follow_them_until_no_data(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2").build())
-        http_mocker.get(
-            _request().with_scroll_id("page-2").build(),
-            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("page-3").build(),
-        )
-        http_mocker.get(_request().with_scroll_id("page-3").build(), WorkAnalyticsPage.empty().build())
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1", "c2"]
-
-    @HttpMocker()
     def test_given_short_page_with_real_scroll_id_when_read_then_ask_for_the_next_page(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_page_size(3).build(),
-            WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2").build(),
+            WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id("page-2").build(),
         )
         http_mocker.get(
             _request().with_page_size(3).with_scroll_id("page-2").build(),
-            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).last().build(),
+            WorkAnalyticsPage.of([a_call_record("c2", A_START_MS + 1)]).last().build(),
         )
 
         output = _read(work_analytics_config(page_size=3))
@@ -139,23 +113,23 @@ class FullRefreshTest(TestCase):
 
     @HttpMocker()
     def test_given_scroll_id_no_data_in_capitals_when_read_then_stop(self, http_mocker: HttpMocker) -> None:
-        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("NO DATA"))
+        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id("NO DATA"))
 
     @HttpMocker()
     def test_given_blank_scroll_id_when_read_then_stop(self, http_mocker: HttpMocker) -> None:
-        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id(" "))
+        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id(" "))
 
     @HttpMocker()
     def test_given_null_scroll_id_when_read_then_stop(self, http_mocker: HttpMocker) -> None:
-        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id(None))
+        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id(None))
 
     @HttpMocker()
     def test_given_no_scroll_id_when_read_then_stop(self, http_mocker: HttpMocker) -> None:
-        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).without_scroll_id())
+        self._assert_read_stops_after(http_mocker, WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).without_scroll_id())
 
     @HttpMocker()
     def test_given_empty_data_with_real_scroll_id_when_read_then_stop(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().build(), WorkAnalyticsPage.of([]).with_scroll_id("page-2").build())
 
         output = _read(work_analytics_config())
@@ -164,7 +138,7 @@ class FullRefreshTest(TestCase):
         assert not output.errors
 
     def _assert_read_stops_after(self, http_mocker: HttpMocker, page: WorkAnalyticsPage) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().build(), page.build())
 
         output = _read(work_analytics_config())
@@ -178,7 +152,7 @@ class FullRefreshTest(TestCase):
     ) -> None:
         # Slices [06-01 00:00:00.000, 06-01 23:59:59.999] and [06-02 00:00:00.000, 06-03 00:00:00.000], each asked
         # until its end + 60 minutes (the default lookback) + 1 second, floored to the second.
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-01 00:00:00", "2026-06-02 01:00:00").build(),
             WorkAnalyticsPage.of([a_call_record("day-1", epoch_ms("2026-06-01T12:00:00.000"))]).last().build(),
@@ -188,65 +162,32 @@ class FullRefreshTest(TestCase):
             WorkAnalyticsPage.of([a_call_record("day-2", epoch_ms("2026-06-02T12:00:00.000"))]).last().build(),
         )
 
-        output = _read(work_analytics_config().with_end_date(_TWO_DAYS))
+        output = _read(work_analytics_config().with_end_date(TWO_DAYS))
 
         assert sorted(_call_ids(output)) == ["day-1", "day-2"]
 
     @HttpMocker()
     def test_given_no_lookback_when_read_then_window_ends_one_second_after_the_slice(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-01 00:00:00", "2026-06-02 00:00:00").build(),
             WorkAnalyticsPage.of([a_call_record("day-1", epoch_ms("2026-06-01T23:59:59.999"))]).last().build(),
         )
         http_mocker.get(_request().with_window("2026-06-02 00:00:00", "2026-06-03 00:00:01").build(), WorkAnalyticsPage.empty().build())
 
-        output = _read(work_analytics_config().with_end_date(_TWO_DAYS).with_field("lookback_window_minutes", 0))
+        output = _read(work_analytics_config().with_end_date(TWO_DAYS).with_field("lookback_window_minutes", 0))
 
         assert _call_ids(output) == ["day-1"]
 
     @HttpMocker()
-    def test_given_calls_near_a_day_boundary_returned_by_both_windows_when_read_then_emit_each_once(
-        self, http_mocker: HttpMocker
-    ) -> None:
-        # The windows overlap (each asks a lookback further than its slice), so both return these calls.
-        near_midnight = WorkAnalyticsPage.of(
-            [
-                a_call_record("last-ms-of-day-1", epoch_ms("2026-06-01T23:59:59.999")),
-                a_call_record("midnight", epoch_ms("2026-06-02T00:00:00.000")),
-                a_call_record("half-past-midnight", epoch_ms("2026-06-02T00:30:00.000")),
-            ]
-        ).last()
-        _logged_in(http_mocker)
-        http_mocker.get(_request().with_window("2026-06-01 00:00:00", "2026-06-02 01:00:00").build(), near_midnight.build())
-        http_mocker.get(_request().with_window("2026-06-02 00:00:00", "2026-06-03 01:00:01").build(), near_midnight.build())
-
-        output = _read(work_analytics_config().with_end_date(_TWO_DAYS))
-
-        assert sorted(_call_ids(output)) == ["half-past-midnight", "last-ms-of-day-1", "midnight"]
-
-    @HttpMocker()
-    def test_given_same_call_on_two_pages_of_a_slice_when_read_then_emit_it_once(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2").build())
-        http_mocker.get(
-            _request().with_scroll_id("page-2").build(),
-            WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS), a_call_record("c2", _A_CALL_MS)]).last().build(),
-        )
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1", "c2"]
-
-    @HttpMocker()
     def test_given_calls_outside_the_slice_when_read_then_drop_them(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of(
                 [
                     a_call_record("before", epoch_ms("2026-05-31T23:59:59.999")),
-                    a_call_record("inside", _A_CALL_MS),
+                    a_call_record("inside", A_START_MS),
                     a_call_record("after", epoch_ms("2026-06-02T00:00:00.001")),
                 ]
             ).last().build(),
@@ -257,20 +198,8 @@ class FullRefreshTest(TestCase):
         assert _call_ids(output) == ["inside"]
 
     @HttpMocker()
-    def test_given_start_time_as_digit_string_when_read_then_the_record_carries_it_as_an_integer(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", str(_A_CALL_MS))]).last().build())
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1"]
-        assert output.records[0].record.data["startTimeUTC"] == _A_CALL_MS
-        assert output.records[0].record.meta is None
-
-
-    @HttpMocker()
     def test_given_unreadable_start_time_when_read_then_emit_the_call_anyway(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of([a_call_record("no-start", None), a_call_record("bad-start", "yesterday")]).last().build(),
@@ -288,40 +217,13 @@ class FullRefreshTest(TestCase):
             log.log.message for log in output.logs
         )
 
-@freeze_time(_NOW)
-class IncrementalTest(TestCase):
-    @HttpMocker()
-    def test_given_no_state_when_read_then_state_is_the_newest_call_start(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(
-            _request().build(),
-            WorkAnalyticsPage.of(
-                [a_call_record("c1", epoch_ms("2026-06-01T23:30:00.123")), a_call_record("c2", epoch_ms("2026-06-01T23:10:00.000"))]
-            ).last().build(),
-        )
-
-        output = _read(work_analytics_config(), SyncMode.incremental)
-
-        assert _call_ids(output) == ["c1", "c2"]
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:00.123000Z"}
-
-    @HttpMocker()
-    def test_given_state_when_read_then_start_one_default_lookback_hour_before_it(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(
-            _request().with_window("2026-06-10 09:00:00", "2026-06-10 13:00:01").build(),
-            WorkAnalyticsPage.of([a_call_record("ended-late", epoch_ms("2026-06-10T09:30:00.000"))]).last().build(),
-        )
-
-        output = _read(work_analytics_config().with_end_date(None), SyncMode.incremental, _state("2026-06-10T10:00:00.000000Z"))
-
-        assert _call_ids(output) == ["ended-late"]
-        # No call after the state: it moves to one lookback before the end of the sync (12:00).
-        assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-10T11:00:00.000000Z"}
+@freeze_time(NOW)
+class IncrementalTest(WorkAnalyticsIncrementalCases, TestCase):
+    stream = CALL_RECORDS
 
     @HttpMocker()
     def test_given_state_and_15_minute_lookback_when_read_then_start_15_minutes_before_it(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-10 09:45:00", "2026-06-10 12:15:01").build(),
             WorkAnalyticsPage.of([a_call_record("c1", epoch_ms("2026-06-10T11:00:00.000"))]).last().build(),
@@ -336,7 +238,7 @@ class IncrementalTest(TestCase):
 
     @HttpMocker()
     def test_given_two_slices_when_read_then_final_state_is_the_newest_call_of_both(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-01 00:00:00", "2026-06-02 01:00:00").build(),
             WorkAnalyticsPage.of([a_call_record("day-1", epoch_ms("2026-06-01T12:00:00.000"))]).last().build(),
@@ -346,7 +248,7 @@ class IncrementalTest(TestCase):
             WorkAnalyticsPage.of([a_call_record("day-2", epoch_ms("2026-06-02T23:30:00.000"))]).last().build(),
         )
 
-        output = _read(work_analytics_config().with_end_date(_TWO_DAYS), SyncMode.incremental)
+        output = _read(work_analytics_config().with_end_date(TWO_DAYS), SyncMode.incremental)
 
         assert sorted(_call_ids(output)) == ["day-1", "day-2"]
         assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-02T23:30:00.000000Z"}
@@ -354,7 +256,7 @@ class IncrementalTest(TestCase):
 
     @HttpMocker()
     def test_given_state_in_the_middle_of_a_day_when_read_then_slices_start_one_lookback_before_it(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-01 09:00:00", "2026-06-02 10:00:00").build(),
             WorkAnalyticsPage.of([a_call_record("c1", epoch_ms("2026-06-01T09:15:00.000"))]).last().build(),
@@ -363,7 +265,7 @@ class IncrementalTest(TestCase):
             _request().with_window("2026-06-02 09:00:00", "2026-06-03 01:00:01").build(),
             WorkAnalyticsPage.of([a_call_record("c2", epoch_ms("2026-06-02T18:00:00.000"))]).last().build(),
         )
-        config = work_analytics_config().with_end_date(_TWO_DAYS)
+        config = work_analytics_config().with_end_date(TWO_DAYS)
 
         output = _read(config, SyncMode.incremental, _state("2026-06-01T10:00:00.000000Z"))
 
@@ -373,7 +275,7 @@ class IncrementalTest(TestCase):
 
     @HttpMocker()
     def test_given_state_at_start_date_when_read_then_never_ask_before_start_date(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().with_window("2026-06-01 00:00:00", "2026-06-02 01:00:01").build(), _one_call_and_done())
 
         output = _read(work_analytics_config(), SyncMode.incremental, _state("2026-06-01T00:00:00.000000Z"))
@@ -383,7 +285,7 @@ class IncrementalTest(TestCase):
     @HttpMocker()
     def test_given_no_calls_in_the_window_when_read_then_state_moves_to_one_lookback_before_the_end_of_the_sync(self, http_mocker: HttpMocker) -> None:
         # Calls that started before then have ended by the end of the sync (12:00): none can still appear there.
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().with_window("2026-06-10 09:00:00", "2026-06-10 13:00:01").build(), WorkAnalyticsPage.empty().build()
         )
@@ -395,7 +297,7 @@ class IncrementalTest(TestCase):
 
     @HttpMocker()
     def test_given_start_time_as_digit_string_when_read_then_state_is_read_from_it(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of([a_call_record("c1", str(epoch_ms("2026-06-01T23:30:00.500")))]).last().build(),
@@ -405,20 +307,9 @@ class IncrementalTest(TestCase):
 
         assert emitted_states(output)[-1] == {"startTimeUTC": "2026-06-01T23:30:00.500000Z"}
 
-@freeze_time(_NOW)
-class ErrorTest(TestCase):
-    @HttpMocker()
-    def test_given_401_when_read_then_log_in_again_once_and_retry_with_the_new_token(self, http_mocker: HttpMocker) -> None:
-        login = login_request()
-        http_mocker.post(login, [token_response("token-1"), token_response("token-2")])
-        http_mocker.get(_request().with_token("token-1").build(), invalid_token_response())
-        http_mocker.get(_request().with_token("token-2").build(), _one_call_and_done())
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1"]
-        assert not output.errors
-        http_mocker.assert_number_of_calls(login, 2)
+@freeze_time(NOW)
+class ErrorTest(WorkAnalyticsErrorCases, TestCase):
+    stream = CALL_RECORDS
 
     @HttpMocker()
     def test_given_401_after_a_fresh_login_when_read_then_config_error(self, http_mocker: HttpMocker) -> None:
@@ -448,7 +339,7 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_sha001_on_data_call_when_read_then_config_error(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().build(), invalid_api_key_response())
 
         output = _read(work_analytics_config(), expecting_exception=True)
@@ -457,7 +348,7 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_sha001_on_data_call_when_read_then_message_names_the_api_key_field(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().build(), invalid_api_key_response())
 
         output = _read(work_analytics_config(), expecting_exception=True)
@@ -465,81 +356,19 @@ class ErrorTest(TestCase):
         assert "work_analytics.api_key" in stream_error(output, CALL_RECORDS).message
 
     @HttpMocker()
-    def test_given_403_when_read_then_config_error_naming_the_pbx(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().with_pbx_id("acmecorp2").build(), access_denied_response(pbx_id="acmecorp2"))
-
-        output = _read(work_analytics_config(pbx_ids=["acmecorp2"]), expecting_exception=True)
-
-        error = stream_error(output, CALL_RECORDS)
-        assert error.failure_type == FailureType.config_error
-        assert "pbxId(acmecorp2)" in error.message
-
-    @HttpMocker()
-    def test_given_429_with_retry_after_then_200_when_read_then_wait_and_return_records(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), [rate_limited_response(retry_after_seconds=7), _one_call_and_done()])
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1"]
-        assert output.is_in_logs("Retrying in 8.0 seconds")  # Retry-After plus the CDK's extra second
-
-    @HttpMocker()
-    def test_given_500_once_then_200_when_read_then_return_records(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), [server_error_response(), _one_call_and_done()])
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1"]
-        assert not output.errors
-
-    @HttpMocker()
-    def test_given_500_on_every_try_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), [server_error_response()] * 2)
-
-        output = _read(work_analytics_config().with_field("max_retries", 1), expecting_exception=True)
-
-        assert output.records == []
-        assert stream_error(output, CALL_RECORDS).failure_type == FailureType.transient_error
-
-    @HttpMocker()
-    def test_given_expired_scroll_id_when_read_then_restart_the_slice_without_duplicates(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(
-            _request().build(),
-            [
-                WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2").build(),
-                WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2-again").build(),
-            ],
-        )
-        http_mocker.get(_request().with_scroll_id("page-2").build(), expired_scroll_id_response())
-        http_mocker.get(
-            _request().with_scroll_id("page-2-again").build(),
-            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).last().build(),
-        )
-
-        output = _read(work_analytics_config())
-
-        assert _call_ids(output) == ["c1", "c2"]
-        assert not output.errors
-
-    @HttpMocker()
     def test_given_html_page_with_status_200_when_read_then_restart_the_slice(self, http_mocker: HttpMocker) -> None:
         self._assert_slice_restarts_after(http_mocker, html_response())
 
     @HttpMocker()
     def test_given_truncated_json_when_read_then_restart_the_slice(self, http_mocker: HttpMocker) -> None:
-        self._assert_slice_restarts_after(http_mocker, truncated_page_response([a_call_record("c1", _A_CALL_MS)]))
+        self._assert_slice_restarts_after(http_mocker, truncated_page_response([a_call_record("c1", A_START_MS)]))
 
     @HttpMocker()
     def test_given_json_without_data_list_when_read_then_restart_the_slice(self, http_mocker: HttpMocker) -> None:
         self._assert_slice_restarts_after(http_mocker, page_without_data_response())
 
     def _assert_slice_restarts_after(self, http_mocker: HttpMocker, malformed: HttpResponse) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().build(), [malformed, _one_call_and_done()])
 
         output = _read(work_analytics_config())
@@ -552,7 +381,7 @@ class ErrorTest(TestCase):
         self, http_mocker: HttpMocker
     ) -> None:
         # The CDK reads a slice at most twice: one restart, then the stream fails and the next sync reads the slice.
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(_request().build(), [html_response(), html_response()])
 
         output = _read(work_analytics_config(), SyncMode.incremental, _state("2026-06-01T01:00:00.000000Z"), expecting_exception=True)
@@ -563,18 +392,18 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_scroll_id_expiring_twice_in_one_slice_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
             [
-                WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2").build(),
-                WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("page-2-again").build(),
+                WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id("page-2").build(),
+                WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id("page-2-again").build(),
             ],
         )
         http_mocker.get(_request().with_scroll_id("page-2").build(), expired_scroll_id_response())
         http_mocker.get(
             _request().with_scroll_id("page-2-again").build(),
-            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS)]).with_scroll_id("page-3").build(),
+            WorkAnalyticsPage.of([a_call_record("c2", A_START_MS)]).with_scroll_id("page-3").build(),
         )
         http_mocker.get(_request().with_scroll_id("page-3").build(), expired_scroll_id_response())
 
@@ -583,7 +412,7 @@ class ErrorTest(TestCase):
         assert stream_error(output, CALL_RECORDS).failure_type == FailureType.transient_error
 
 
-@freeze_time(_NOW)
+@freeze_time(NOW)
 class RepeatingServerTest(TestCase):
     """A server that repeats itself instead of paging on (`PagingLoopGuard`)."""
 
@@ -591,11 +420,11 @@ class RepeatingServerTest(TestCase):
     def test_given_the_same_scroll_id_answering_the_same_page_again_when_read_then_transient_error_and_no_loop(
         self, http_mocker: HttpMocker
     ) -> None:
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("stuck").build())
+        logged_in(http_mocker)
+        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id("stuck").build())
         http_mocker.get(
             _request().with_scroll_id("stuck").build(),
-            WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("stuck").build(),
+            WorkAnalyticsPage.of([a_call_record("c2", A_START_MS + 1)]).with_scroll_id("stuck").build(),
         )
 
         output = _read(work_analytics_config(), SyncMode.incremental, _state("2026-06-01T01:00:00.000000Z"), expecting_exception=True)
@@ -610,13 +439,13 @@ class RepeatingServerTest(TestCase):
     @HttpMocker()
     def test_given_the_same_scroll_id_on_every_page_while_the_pages_move_on_when_read_then_every_call(self, http_mocker: HttpMocker) -> None:
         # An Elasticsearch-style scroll may keep one id for all its pages: only a repeated page is a loop.
-        _logged_in(http_mocker)
-        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).with_scroll_id("scroll").build())
+        logged_in(http_mocker)
+        http_mocker.get(_request().build(), WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).with_scroll_id("scroll").build())
         http_mocker.get(
             _request().with_scroll_id("scroll").build(),
             [
-                WorkAnalyticsPage.of([a_call_record("c2", _A_CALL_MS + 1)]).with_scroll_id("scroll").build(),
-                WorkAnalyticsPage.of([a_call_record("c3", _A_CALL_MS + 2)]).with_scroll_id("scroll").build(),
+                WorkAnalyticsPage.of([a_call_record("c2", A_START_MS + 1)]).with_scroll_id("scroll").build(),
+                WorkAnalyticsPage.of([a_call_record("c3", A_START_MS + 2)]).with_scroll_id("scroll").build(),
                 WorkAnalyticsPage.empty().build(),
             ],
         )
@@ -627,13 +456,13 @@ class RepeatingServerTest(TestCase):
         assert not output.errors
 
 
-@freeze_time(_NOW)
+@freeze_time(NOW)
 class UnusualValuesTest(TestCase):
     """One unusual value never changes data or blocks the stream."""
 
     @HttpMocker()
     def test_given_start_times_past_the_year_9999_when_read_then_the_calls_are_kept_and_logged(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of(
@@ -656,7 +485,7 @@ class UnusualValuesTest(TestCase):
         # 1780356600 is 2026-06-01T23:30:00Z in seconds (as milliseconds: 1970-01-21, which no slice owns); after
         # 23:00 (one lookback before the end date), so that the state shows the cursor read.
         late_call_s = epoch_ms("2026-06-01T23:30:00.000") // 1000
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             _request().build(),
             WorkAnalyticsPage.of([a_call_record("seconds", late_call_s), a_call_record("seconds-text", str(late_call_s + 1))]).last().build(),
@@ -669,8 +498,8 @@ class UnusualValuesTest(TestCase):
 
     @HttpMocker()
     def test_given_a_null_entry_in_a_page_when_read_then_it_is_skipped_with_a_warning(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
-        page = WorkAnalyticsPage.of([a_call_record("c1", _A_CALL_MS)]).last().body()
+        logged_in(http_mocker)
+        page = WorkAnalyticsPage.of([a_call_record("c1", A_START_MS)]).last().body()
         page["data"].append(None)
         http_mocker.get(_request().build(), HttpResponse(json.dumps(page), 200))
 

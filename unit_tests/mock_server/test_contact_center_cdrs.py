@@ -12,18 +12,17 @@ import contextlib
 import io
 import json
 import logging
-import time
 from datetime import timedelta
 from typing import Any, List, Optional
 from unittest import TestCase
-from unittest.mock import patch
 from urllib.parse import quote, quote_plus
 
+import pytest
 import requests_mock
 from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteStateBlob, AirbyteStateMessage, FailureType, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from airbyte_cdk.test.mock_http.response_builder import FieldPath
 from airbyte_cdk.test.state_builder import StateBuilder
@@ -31,6 +30,8 @@ from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import CC_API_KEY, CC_BASE_URL, ConfigBuilder
+from unit_tests.mock_server.fault_cases import RetriedFaultCases
+from unit_tests.mock_server.helpers import read_streams, stream_error
 from unit_tests.mock_server.contact_center import (
     CDRS_STREAM,
     KOLKATA,
@@ -63,6 +64,8 @@ _FIRST_DAY_WINDOW = ("2026-05-31T23:00:00", "2026-06-02T00:00:00")
 _SECOND_DAY_WINDOW = ("2026-06-01T23:00:00", "2026-06-03T00:00:01")
 _IN_DAY_ONE = utc("2026-06-01T08:00:00.000")
 
+# Retries and slice restarts ask to wait; the waits are skipped and listed in `self.waits` (see unit_tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("instant_sleep")
 
 
 def _config(per_page: Optional[int] = None, time_zone: Optional[str] = None) -> ConfigBuilder:
@@ -80,10 +83,7 @@ def _read(
     expecting_exception: bool = False,
     debug: bool = False,
 ) -> EntrypointOutput:
-    config = config_builder.build()
-    catalog = CatalogBuilder().with_stream(CDRS_STREAM, sync_mode).build()
-    source = SourceEightByEightCdr(catalog=catalog, config=config, state=state)
-    return read(source, config, catalog, state, expecting_exception, debug=debug)
+    return read_streams([CDRS_STREAM], config_builder, sync_mode, state, expecting_exception, debug)
 
 
 def _cdrs_request(window: tuple = _ONE_DAY_WINDOW, per_page: int = 10_000) -> ContactCenterRequestBuilder:
@@ -119,12 +119,7 @@ def _without_nulls(record: dict) -> dict:
 
 
 def _stream_error(output: EntrypointOutput) -> Any:
-    """The error trace of the stream (the CDK adds a summary error after it)."""
-    errors = [message.trace.error for message in output.errors]
-    for error in errors:
-        if error.stream_descriptor and error.stream_descriptor.name == CDRS_STREAM:
-            return error
-    return errors[0]
+    return stream_error(output, CDRS_STREAM)
 
 
 @freeze_time(_NOW)
@@ -611,10 +606,28 @@ class IncrementalTest(TestCase):
 
 
 @freeze_time(_NOW)
-class ErrorTest(TestCase):
-    def setUp(self) -> None:
-        # Retries and slice restarts wait with `time.sleep`: record the waits instead of sleeping.
-        self._waits = _patch_sleep(self)
+class ErrorTest(RetriedFaultCases, TestCase):
+    """With the 429/500 cases both APIs share (`fault_cases.py`)."""
+
+    stream = CDRS_STREAM
+
+    def fault_config(self) -> ConfigBuilder:
+        return _one_day_config()
+
+    def mock_data_call(self, http_mocker: HttpMocker, responses: List[HttpResponse]) -> None:
+        http_mocker.get(_cdrs_request().build(), responses)
+
+    def a_good_answer(self) -> HttpResponse:
+        return CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build()
+
+    def mock_what_follows_a_good_answer(self, http_mocker: HttpMocker) -> None:
+        _mock_end_of_search(http_mocker)
+
+    def rate_limited_response(self, retry_after_seconds: int) -> HttpResponse:
+        return rate_limited_response(retry_after_seconds)
+
+    def server_error_response(self) -> HttpResponse:
+        return server_error_response()
 
     @HttpMocker()
     def test_given_invalid_user_api_key_with_401_when_read_then_config_error_naming_api_key(self, http_mocker: HttpMocker) -> None:
@@ -655,48 +668,6 @@ class ErrorTest(TestCase):
         output = _read(_one_day_config(), expecting_exception=True)
 
         _assert_config_error(output, "Invalid start_datetime format")
-
-    @HttpMocker()
-    def test_given_429_with_retry_after_when_read_then_waits_and_returns_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(
-            _cdrs_request().build(),
-            [
-                rate_limited_response(retry_after_seconds=7),
-                CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
-            ],
-        )
-        _mock_end_of_search(http_mocker)
-
-        output = _read(_one_day_config())
-
-        assert _uuids(output) == ["a"]
-        assert any(wait >= 7 for wait in self._waits)
-
-    @HttpMocker()
-    def test_given_500_then_200_when_read_then_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(
-            _cdrs_request().build(),
-            [
-                server_error_response(),
-                CdrPageBuilder().with_record(cdr_record().with_id("a").with_cursor(cdr_timestamp(_IN_DAY_ONE))).build(),
-            ],
-        )
-        _mock_end_of_search(http_mocker)
-
-        output = _read(_one_day_config())
-
-        assert _uuids(output) == ["a"]
-        assert not output.errors
-
-    @HttpMocker()
-    def test_given_500_on_every_try_when_read_then_transient_error_after_max_retries(self, http_mocker: HttpMocker) -> None:
-        # ConfigBuilder sets max_retries 2: one try and two retries.
-        http_mocker.get(_cdrs_request().build(), [server_error_response()] * 3)
-
-        output = _read(_one_day_config(), expecting_exception=True)
-
-        assert _stream_error(output).failure_type == FailureType.transient_error
-        assert output.records == []
 
     @HttpMocker()
     def test_given_html_page_with_200_once_when_read_then_slice_restarts_and_records_emitted_once(self, http_mocker: HttpMocker) -> None:
@@ -844,9 +815,6 @@ class SecretTest(TestCase):
 
     _KEY_FORMS = sorted({CC_API_KEY, quote(CC_API_KEY), quote(CC_API_KEY, safe=""), quote_plus(CC_API_KEY), json.dumps(CC_API_KEY)[1:-1]})
 
-    def setUp(self) -> None:
-        _patch_sleep(self)
-
     @HttpMocker()
     def test_given_401_when_read_with_debug_then_key_in_no_output(self, http_mocker: HttpMocker) -> None:
         http_mocker.get(_cdrs_request().build(), invalid_key_response(401))
@@ -878,21 +846,6 @@ class SecretTest(TestCase):
         for text in messages + [debug_logs.getvalue(), stdout.getvalue(), stderr.getvalue()]:
             for form in self._KEY_FORMS:
                 assert form not in text, f"the API key leaked as {form!r} in: {text[:500]}"
-
-
-def _patch_sleep(test: TestCase) -> List[float]:
-    """Makes `time.sleep` return at once (after at most 10 ms, so that no polling thread spins) for the
-    duration of the test, and lists the waits that were asked for."""
-    real_sleep, waits = time.sleep, []
-
-    def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        real_sleep(min(seconds, 0.01))
-
-    patcher = patch("time.sleep", fake_sleep)
-    patcher.start()
-    test.addCleanup(patcher.stop)
-    return waits
 
 
 def _assert_config_error(output: EntrypointOutput, field: str) -> None:

@@ -8,19 +8,19 @@ only, primary key `id` (`code` for wrap-up codes), and `contact_center_status_ru
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, List
 from unittest import TestCase
-from unittest.mock import patch
 
+import pytest
 from airbyte_cdk.models import FailureType, SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover, read
+from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, discover
 from airbyte_cdk.test.mock_http import HttpMocker, HttpResponse
 from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.fault_cases import RetriedFaultCases
+from unit_tests.mock_server.helpers import read_streams, stream_error
 from unit_tests.mock_server.contact_center import (
     REFERENCE_LIST_PATHS,
     ContactCenterRequestBuilder,
@@ -36,16 +36,16 @@ _NOW = "2026-06-05T00:00:00Z"
 _AGENTS = "contact_center_agents"
 _ID_KEYED = [name for name in REFERENCE_LIST_PATHS if name != "contact_center_wrapup_codes"]
 
+# Retries ask to wait; the waits are skipped and listed in `self.waits` (see unit_tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("instant_sleep")
+
 
 def _config() -> ConfigBuilder:
     return ConfigBuilder().with_contact_center()
 
 
 def _read(stream_name: str, expecting_exception: bool = False) -> EntrypointOutput:
-    config = _config().build()
-    catalog = CatalogBuilder().with_stream(stream_name, SyncMode.full_refresh).build()
-    source = SourceEightByEightCdr(catalog=catalog, config=config, state=None)
-    return read(source, config, catalog, expecting_exception=expecting_exception)
+    return read_streams([stream_name], _config(), expecting_exception=expecting_exception)
 
 
 def _discovered_streams() -> dict:
@@ -59,25 +59,7 @@ def _request(stream_name: str = _AGENTS) -> Any:
 
 
 def _stream_error(output: EntrypointOutput, stream_name: str = _AGENTS) -> Any:
-    errors = [message.trace.error for message in output.errors]
-    for error in errors:
-        if error.stream_descriptor and error.stream_descriptor.name == stream_name:
-            return error
-    return errors[0]
-
-
-def _patch_sleep(test: TestCase) -> List[float]:
-    """Makes `time.sleep` return at once (after at most 10 ms) and lists the waits that were asked for."""
-    real_sleep, waits = time.sleep, []
-
-    def fake_sleep(seconds: float) -> None:
-        waits.append(seconds)
-        real_sleep(min(seconds, 0.01))
-
-    patcher = patch("time.sleep", fake_sleep)
-    patcher.start()
-    test.addCleanup(patcher.stop)
-    return waits
+    return stream_error(output, stream_name)
 
 
 @freeze_time(_NOW)
@@ -140,9 +122,26 @@ class DiscoverTest(TestCase):
 
 
 @freeze_time(_NOW)
-class ErrorTest(TestCase):
-    def setUp(self) -> None:
-        self._waits = _patch_sleep(self)
+class ErrorTest(RetriedFaultCases, TestCase):
+    """With the 429/500 cases both APIs share (`fault_cases.py`), for the agents list."""
+
+    stream = _AGENTS
+    records_in_good_answer = 2  # the template's agents
+
+    def fault_config(self) -> ConfigBuilder:
+        return _config()
+
+    def mock_data_call(self, http_mocker: HttpMocker, responses: List[HttpResponse]) -> None:
+        http_mocker.get(_request(), responses)
+
+    def a_good_answer(self) -> HttpResponse:
+        return reference_list_response(_AGENTS)
+
+    def rate_limited_response(self, retry_after_seconds: int) -> HttpResponse:
+        return rate_limited_response(retry_after_seconds)
+
+    def server_error_response(self) -> HttpResponse:
+        return server_error_response()
 
     @HttpMocker()
     def test_given_invalid_user_api_key_with_401_when_read_then_config_error_naming_api_key(self, http_mocker: HttpMocker) -> None:
@@ -167,33 +166,6 @@ class ErrorTest(TestCase):
         output = _read(_AGENTS, expecting_exception=True)
 
         _assert_config_error(output, "contact_center.base_url")
-
-    @HttpMocker()
-    def test_given_429_with_retry_after_when_read_then_waits_and_returns_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(_request(), [rate_limited_response(retry_after_seconds=5), reference_list_response(_AGENTS)])
-
-        output = _read(_AGENTS)
-
-        assert len(output.records) == 2
-        assert any(wait >= 5 for wait in self._waits)
-
-    @HttpMocker()
-    def test_given_500_then_200_when_read_then_records(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(_request(), [server_error_response(), reference_list_response(_AGENTS)])
-
-        output = _read(_AGENTS)
-
-        assert len(output.records) == 2
-        assert not output.errors
-
-    @HttpMocker()
-    def test_given_500_on_every_try_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        http_mocker.get(_request(), [server_error_response()] * 3)
-
-        output = _read(_AGENTS, expecting_exception=True)
-
-        assert _stream_error(output).failure_type == FailureType.transient_error
-        assert output.records == []
 
     @HttpMocker()
     def test_given_html_page_with_200_when_read_then_error_not_an_empty_list(self, http_mocker: HttpMocker) -> None:

@@ -26,17 +26,16 @@ from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.helpers import emitted_states, read_streams, stream_error
 from unit_tests.mock_server.work_analytics import (
+    logged_in,
     access_denied_response,
-    emitted_states,
     html_response,
     invalid_api_key_response,
     invalid_token_response,
     login_request,
     rate_limited_response,
-    read_streams,
     server_error_response,
-    stream_error,
     token_response,
 )
 from unit_tests.mock_server.work_analytics_reports import (
@@ -81,10 +80,6 @@ def _row(stream: str, name: str) -> Dict[str, Any]:
     return a_summary_row(stream, **{field: f"{name}-{field}" for field in ROW_KEYS[stream]})
 
 
-def _logged_in(http_mocker: HttpMocker) -> None:
-    http_mocker.post(login_request(), token_response())
-
-
 def _answer_days(http_mocker: HttpMocker, stream: str, days: List[str], zone: str = "UTC") -> None:
     for day in days:
         http_mocker.get(SummaryRequestBuilder(stream).for_day(day).in_zone(zone).build(), summary_response([_row(stream, day)]))
@@ -104,7 +99,7 @@ def _days(output: EntrypointOutput) -> List[str]:
 def test_given_one_day_when_read_then_ask_for_the_whole_day_in_utc_and_emit_the_rows_with_day_and_time_zone(stream: str) -> None:
     rows = [_row(stream, "a")] if stream == COMPANY_DAILY else [_row(stream, "a"), _row(stream, "b")]
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).for_day("2026-06-01").build(), summary_response(rows))
 
         output = _read(stream, summary_config())
@@ -118,7 +113,7 @@ def test_given_one_day_when_read_then_ask_for_the_whole_day_in_utc_and_emit_the_
 def test_given_new_york_and_days_across_the_start_of_daylight_time_when_read_then_ask_each_local_day_once(stream: str) -> None:
     days = ["2026-03-07", "2026-03-08", "2026-03-09"]
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, days, _NEW_YORK)  # each 00:00:00 to 23:59:59, timeZone=America/New_York
 
         config = summary_config(time_zone=_NEW_YORK).with_start_date("2026-03-07T00:00:00Z").with_end_date("2026-03-10T00:00:00Z")
@@ -132,7 +127,7 @@ def test_given_new_york_and_days_across_the_start_of_daylight_time_when_read_the
 @_ONE_STREAM
 def test_given_new_york_and_the_end_of_daylight_time_when_read_then_the_25_hour_day_is_one_request(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-11-01"], _NEW_YORK)
 
         config = summary_config(time_zone=_NEW_YORK).with_start_date("2026-11-01T00:00:00Z").with_end_date("2026-11-02T00:00:00Z")
@@ -147,7 +142,7 @@ def test_given_new_york_and_the_end_of_daylight_time_when_read_then_the_25_hour_
 def test_given_no_end_date_and_a_zone_still_on_yesterday_when_read_then_the_last_day_asked_is_its_today(stream: str) -> None:
     # 03:00 UTC is 20:00 on 2026-06-09 in Los Angeles: its "today", read with its figures so far.
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-08", "2026-06-09"], "America/Los_Angeles")
 
         config = summary_config(time_zone="America/Los_Angeles").with_start_date("2026-06-08T00:00:00Z").with_end_date(None)
@@ -161,7 +156,7 @@ def test_given_no_end_date_and_a_zone_still_on_yesterday_when_read_then_the_last
 def test_given_no_end_date_and_a_zone_already_on_tomorrow_when_read_then_its_today_is_asked_too(stream: str) -> None:
     # 03:00 UTC is 12:00 on 2026-06-10 in Tokyo.
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-09", "2026-06-10"], "Asia/Tokyo")
 
         config = summary_config(time_zone="Asia/Tokyo").with_start_date("2026-06-09T00:00:00Z").with_end_date(None)
@@ -174,7 +169,7 @@ def test_given_no_end_date_and_a_zone_already_on_tomorrow_when_read_then_its_tod
 @_ONE_STREAM
 def test_given_end_date_within_a_day_when_read_then_that_day_is_asked_too(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-01", "2026-06-02"])
 
         output = _read(stream, summary_config().with_end_date("2026-06-02T06:00:00Z"))
@@ -186,7 +181,7 @@ def test_given_end_date_within_a_day_when_read_then_that_day_is_asked_too(stream
 @_ONE_STREAM
 def test_given_pbx_ids_when_read_then_ask_for_those_pbxes(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             SummaryRequestBuilder(stream).with_pbx_id("acmecorp,acmesales").build(), summary_response([_row(stream, "a")])
         )
@@ -201,7 +196,7 @@ def test_given_pbx_ids_when_read_then_ask_for_those_pbxes(stream: str) -> None:
 def test_given_objects_with_trailing_commas_like_the_reference_example_when_read_then_emit_the_rows(stream: str) -> None:
     rows = [_row(stream, "a")]
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), summary_response(rows, trailing_commas=True))
 
         output = _read(stream, summary_config())
@@ -235,7 +230,7 @@ def test_given_discover_then_incremental_on_day_with_the_stream_key(stream: str)
 @_EACH_STREAM
 def test_given_no_state_when_read_then_final_state_is_the_newest_day(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-01", "2026-06-02"])
 
         output = _read(stream, summary_config().with_end_date("2026-06-03T00:00:00Z"))
@@ -248,7 +243,7 @@ def test_given_no_state_when_read_then_final_state_is_the_newest_day(stream: str
 def test_given_state_when_read_then_read_again_from_two_days_before_it_up_to_today(stream: str) -> None:
     days = ["2026-06-06", "2026-06-07", "2026-06-08", "2026-06-09", "2026-06-10"]
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, days)
 
         output = _read(stream, summary_config().with_end_date(None), state=_state(stream, "2026-06-08T00:00:00"))
@@ -261,7 +256,7 @@ def test_given_state_when_read_then_read_again_from_two_days_before_it_up_to_tod
 @_ONE_STREAM
 def test_given_state_and_lookback_of_0_days_when_read_then_read_again_from_the_saved_day(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-09", "2026-06-10"])
 
         output = _read(stream, summary_config(lookback_days=0).with_end_date(None), state=_state(stream, "2026-06-09T00:00:00"))
@@ -273,7 +268,7 @@ def test_given_state_and_lookback_of_0_days_when_read_then_read_again_from_the_s
 @_ONE_STREAM
 def test_given_state_saved_as_a_bare_date_when_read_then_use_it(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-10"])
 
         output = _read(stream, summary_config(lookback_days=0).with_end_date(None), state=_state(stream, "2026-06-10"))
@@ -285,7 +280,7 @@ def test_given_state_saved_as_a_bare_date_when_read_then_use_it(stream: str) -> 
 @_ONE_STREAM
 def test_given_state_near_start_date_when_read_then_never_ask_before_start_date(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-01"])
 
         output = _read(stream, summary_config(lookback_days=7), state=_state(stream, "2026-06-01T00:00:00"))
@@ -297,7 +292,7 @@ def test_given_state_near_start_date_when_read_then_never_ask_before_start_date(
 @_EACH_STREAM
 def test_given_a_day_without_rows_when_read_then_state_is_the_newest_day_with_rows(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         _answer_days(http_mocker, stream, ["2026-06-01"])
         http_mocker.get(SummaryRequestBuilder(stream).for_day("2026-06-02").build(), summary_response([]))
 
@@ -316,7 +311,7 @@ def test_given_a_day_without_rows_when_read_then_state_is_the_newest_day_with_ro
 @_EACH_STREAM
 def test_given_400_sha001_when_read_then_config_error_naming_the_api_key(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), invalid_api_key_response())
 
         output = _read(stream, summary_config(), expecting_exception=True)
@@ -331,7 +326,7 @@ def test_given_400_sha001_when_read_then_config_error_naming_the_api_key(stream:
 def test_given_400_for_the_time_zone_when_read_then_config_error_quoting_the_api(stream: str) -> None:
     answer = HttpResponse('{"status": 400, "error": "Bad Request", "message": "Invalid timeZone: Mars/Olympus"}', 400)
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), answer)
 
         output = _read(stream, summary_config(), expecting_exception=True)
@@ -360,7 +355,7 @@ def test_given_401_when_read_then_log_in_again_once_and_retry(stream: str) -> No
 @_EACH_STREAM
 def test_given_403_when_read_then_config_error_naming_the_pbx(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).with_pbx_id("secretpbx").build(), access_denied_response(pbx_id="secretpbx"))
 
         output = _read(stream, summary_config(pbx_ids=["secretpbx"]), expecting_exception=True)
@@ -374,7 +369,7 @@ def test_given_403_when_read_then_config_error_naming_the_pbx(stream: str) -> No
 @_EACH_STREAM
 def test_given_429_with_retry_after_then_200_when_read_then_wait_and_return_the_rows(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), [rate_limited_response(retry_after_seconds=7), summary_response([_row(stream, "a")])])
 
         output = _read(stream, summary_config())
@@ -387,7 +382,7 @@ def test_given_429_with_retry_after_then_200_when_read_then_wait_and_return_the_
 @_EACH_STREAM
 def test_given_500_once_then_200_when_read_then_return_the_rows(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), [server_error_response(), summary_response([_row(stream, "a")])])
 
         output = _read(stream, summary_config())
@@ -399,7 +394,7 @@ def test_given_500_once_then_200_when_read_then_return_the_rows(stream: str) -> 
 @_EACH_STREAM
 def test_given_500_on_every_try_when_read_then_transient_error(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), server_error_response())
 
         output = _read(stream, summary_config().with_field("max_retries", 1), expecting_exception=True)
@@ -412,7 +407,7 @@ def test_given_500_on_every_try_when_read_then_transient_error(stream: str) -> N
 @_EACH_STREAM
 def test_given_html_page_once_when_read_then_read_the_day_again(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), [html_response(), summary_response([_row(stream, "a")])])
 
         output = _read(stream, summary_config())
@@ -427,7 +422,7 @@ def test_given_a_malformed_body_twice_for_the_first_day_when_read_then_fail_it_a
     # The next day answers, but the state never passes the day that failed: the next sync reads it again.
     cut_off = HttpResponse('[{"pbxId": "acmecorp", "totalCalls": 4', 200)
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).for_day("2026-06-01").build(), [cut_off, cut_off])
         _answer_days(http_mocker, stream, ["2026-06-02"])
 
@@ -445,7 +440,7 @@ def test_given_a_malformed_body_twice_for_the_first_day_when_read_then_fail_it_a
 @_ONE_STREAM
 def test_given_an_object_instead_of_a_list_twice_when_read_then_transient_error(stream: str) -> None:
     with HttpMocker() as http_mocker:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(SummaryRequestBuilder(stream).build(), HttpResponse('{"error": "report is being generated"}', 200))
 
         output = _read(stream, summary_config(), expecting_exception=True)

@@ -21,7 +21,9 @@ from freezegun import freeze_time
 
 from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import ConfigBuilder
+from unit_tests.mock_server.helpers import read_streams, stream_error
 from unit_tests.mock_server.work_analytics import (
+    logged_in,
     WorkAnalyticsPage,
     WorkAnalyticsRequestBuilder,
     a_call_record,
@@ -32,9 +34,7 @@ from unit_tests.mock_server.work_analytics import (
     invalid_token_response,
     login_request,
     rate_limited_response,
-    read_streams,
     server_error_response,
-    stream_error,
     token_response,
     work_analytics_config,
 )
@@ -53,15 +53,11 @@ def _names(output: EntrypointOutput) -> List[str]:
     return [message.record.data["name"] for message in output.records]
 
 
-def _logged_in(http_mocker: HttpMocker) -> None:
-    http_mocker.post(login_request(), token_response())
-
-
 @freeze_time(_NOW)
 class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_one_short_page_when_read_then_emit_its_pbxes_as_sent(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp"), a_pbx("old-pbx", deleted=True)]).build())
 
         output = _read(work_analytics_config())
@@ -72,7 +68,7 @@ class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_full_pages_then_a_short_one_when_read_then_ask_each_page_from_0(self, http_mocker: HttpMocker) -> None:
         pbxes = many_pbxes(205)
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of(pbxes[:100]).build())
         http_mocker.get(pbx_request(1), PbxPage.of(pbxes[100:200]).build())
         http_mocker.get(pbx_request(2), PbxPage.of(pbxes[200:]).build())
@@ -84,7 +80,7 @@ class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_exactly_one_full_page_when_read_then_stop_at_the_empty_page_without_embedded(self, http_mocker: HttpMocker) -> None:
         pbxes = many_pbxes(100)
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of(pbxes).build())
         http_mocker.get(pbx_request(1), PbxPage.of([]).build())
 
@@ -95,7 +91,7 @@ class FullRefreshTest(TestCase):
 
     @HttpMocker()
     def test_given_short_page_whose_links_claim_more_pages_when_read_then_stop(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp")]).with_links_to_more_pages().build())
 
         output = _read(work_analytics_config())
@@ -105,7 +101,7 @@ class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_full_pages_without_links_or_page_info_when_read_then_page_until_the_short_page(self, http_mocker: HttpMocker) -> None:
         pbxes = many_pbxes(150)
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of(pbxes[:100]).without_links().build())
         http_mocker.get(pbx_request(1), PbxPage.of(pbxes[100:]).without_links().build())
 
@@ -116,7 +112,7 @@ class FullRefreshTest(TestCase):
     @HttpMocker()
     def test_given_api_that_ignores_page_when_read_then_stop_after_the_repeated_page(self, http_mocker: HttpMocker) -> None:
         same_page, second_request = PbxPage.of(many_pbxes(100)).build(), pbx_request(1)
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), same_page)
         http_mocker.get(second_request, same_page)
 
@@ -127,7 +123,7 @@ class FullRefreshTest(TestCase):
 
     @HttpMocker()
     def test_given_trailing_comma_in_the_body_when_read_then_emit_the_pbx(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(
             pbx_request(0), HttpResponse('{"_embedded": {"pbxList": [{"id": "p1", "name": "acmecorp", "deleted": false,},]},}', 200)
         )
@@ -141,7 +137,7 @@ class FullRefreshTest(TestCase):
 class ErrorTest(TestCase):
     @HttpMocker()
     def test_given_400_sha001_when_read_then_config_error_naming_the_api_key(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), invalid_api_key_response())
 
         output = _read(work_analytics_config(), expecting_exception=True)
@@ -164,7 +160,7 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_403_when_read_then_config_error(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), access_denied_response(pbx_id="acmecorp"))
 
         output = _read(work_analytics_config(), expecting_exception=True)
@@ -175,7 +171,7 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_429_then_200_when_read_then_wait_and_return_the_pbxes(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), [rate_limited_response(retry_after_seconds=3), PbxPage.of([a_pbx("acmecorp")]).build()])
 
         output = _read(work_analytics_config())
@@ -184,7 +180,7 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_500_on_every_try_when_read_then_transient_error(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), server_error_response())
 
         output = _read(work_analytics_config().with_field("max_retries", 1), expecting_exception=True)
@@ -194,7 +190,7 @@ class ErrorTest(TestCase):
 
     @HttpMocker()
     def test_given_html_page_twice_when_read_then_transient_error_saying_the_body_was_not_a_pbx_page(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), [html_response(), html_response()])
 
         output = _read(work_analytics_config(), expecting_exception=True)
@@ -218,7 +214,7 @@ class CheckTest(TestCase):
 
     @HttpMocker()
     def test_given_pbx_ids_not_in_the_directory_when_check_then_fail_naming_them_and_listing_the_pbxes(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp"), a_pbx("acmesales")]).build())
 
         status = self._check(work_analytics_config(pbx_ids=["acmecorp", "acme-corp2", "nosuchpbx"]))
@@ -231,7 +227,7 @@ class CheckTest(TestCase):
 
     @HttpMocker()
     def test_given_pbx_ids_all_in_the_directory_when_check_then_probe_the_call_records_and_succeed(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), PbxPage.of([a_pbx("acmecorp"), a_pbx("acmesales")]).build())
         self._call_records_answer(http_mocker, "acmesales")
 
@@ -242,7 +238,7 @@ class CheckTest(TestCase):
     @HttpMocker()
     def test_given_no_pbx_ids_when_check_then_do_not_read_the_directory(self, http_mocker: HttpMocker) -> None:
         # HttpMocker fails a test that calls an unmocked URL: the directory must not be asked for.
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         self._call_records_answer(http_mocker, "allpbxes")
 
         status = self._check(work_analytics_config())
@@ -251,7 +247,7 @@ class CheckTest(TestCase):
 
     @HttpMocker()
     def test_given_directory_refuses_the_api_key_when_check_then_fail_with_that_reason(self, http_mocker: HttpMocker) -> None:
-        _logged_in(http_mocker)
+        logged_in(http_mocker)
         http_mocker.get(pbx_request(0), invalid_api_key_response())
 
         status = self._check(work_analytics_config(pbx_ids=["acmecorp"]))

@@ -1,5 +1,5 @@
 """Request and response builders for 8x8 Work Analytics (`/v1/oauth/token`, `/v2/call-records`, `/v2/call-legs`),
-and the config and read helpers the Work Analytics tests share.
+and the config the Work Analytics tests start from.
 
 Requests are matched exactly (path, every query parameter, the auth headers and the login form), so a test
 that mocks a request also asserts that the connector sent it. Responses start from the templates in
@@ -13,13 +13,9 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 from urllib.parse import urlencode
 
-from airbyte_cdk.models import AirbyteErrorTraceMessage, AirbyteStateMessage, SyncMode
-from airbyte_cdk.test.catalog_builder import CatalogBuilder
-from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
-from airbyte_cdk.test.mock_http import HttpRequest, HttpResponse
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 from airbyte_cdk.test.mock_http.response_builder import FieldPath, RecordBuilder, create_record_builder, find_template
 
-from source_8x8_cdr.source import SourceEightByEightCdr
 from unit_tests.mock_server.config import WA_API_KEY, WA_BASE_URL, WA_PASSWORD, WA_USERNAME, ConfigBuilder
 
 CALL_RECORDS = "call_records"
@@ -43,7 +39,7 @@ def epoch_ms(text: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Config and read
+# Config
 # ---------------------------------------------------------------------------------------------------------------------
 
 # The window `work_analytics_config()` asks for: one slice [2026-06-01 00:00:00.000, 2026-06-02 00:00:00.000]. The
@@ -58,39 +54,6 @@ def work_analytics_config(pbx_ids: Optional[List[str]] = None, page_size: Option
     return ConfigBuilder().with_work_analytics(pbx_ids=pbx_ids, page_size=page_size).with_end_date("2026-06-02T00:00:00Z")
 
 
-def read_streams(
-    stream_names: List[str],
-    config: ConfigBuilder,
-    sync_mode: SyncMode = SyncMode.full_refresh,
-    state: Optional[List[AirbyteStateMessage]] = None,
-    expecting_exception: bool = False,
-    debug: bool = False,
-) -> EntrypointOutput:
-    built = config.build()
-    catalog_builder = CatalogBuilder()
-    for name in stream_names:
-        catalog_builder.with_stream(name, sync_mode)
-    catalog = catalog_builder.build()
-    return read(
-        SourceEightByEightCdr(catalog, built, state), built, catalog, state, expecting_exception=expecting_exception, debug=debug
-    )
-
-
-def stream_error(output: EntrypointOutput, stream_name: str) -> AirbyteErrorTraceMessage:
-    """The stream's own error trace (the CDK follows it with a sync summary that is always typed config_error)."""
-    errors = [
-        message.trace.error
-        for message in output.errors
-        if message.trace.error.stream_descriptor and message.trace.error.stream_descriptor.name == stream_name
-    ]
-    assert errors, f"no error trace for {stream_name}; errors: {[message.trace.error.message for message in output.errors]}"
-    return errors[0]
-
-
-def emitted_states(output: EntrypointOutput) -> List[Dict[str, Any]]:
-    return [dict(message.state.stream.stream_state.__dict__) for message in output.state_messages]
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # Requests
 # ---------------------------------------------------------------------------------------------------------------------
@@ -103,6 +66,11 @@ def login_request(api_key: str = WA_API_KEY, username: str = WA_USERNAME, passwo
         headers={"8x8-apikey": api_key, "Content-Type": "application/x-www-form-urlencoded"},
         body=urlencode({"username": username, "password": password}),
     )
+
+
+def logged_in(http_mocker: HttpMocker) -> None:
+    """Every login answers `ACCESS_TOKEN`."""
+    http_mocker.post(login_request(), token_response())
 
 
 class WorkAnalyticsRequestBuilder:

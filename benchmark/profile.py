@@ -46,7 +46,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("start-up: imports", ("_find_and_load",)),
     ("start-up: manifest, streams, config", ("ConcurrentDeclarativeSource.__init__", "ManifestDeclarativeSource.__init__",
-                                             "YamlDeclarativeSource.__init__", "SourceEightByEightCdr.__init__",
+                                             "ConcurrentDeclarativeSource.__init__", "SourceEightByEightCdr.__init__",
                                              "_build_source", "AirbyteEntrypoint.parse_args", "ConcurrentDeclarativeSource.streams",
                                              "SourceEightByEightCdr.streams", "ConcurrentDeclarativeSource.discover")),
     ("HTTP: requests/urllib3, auth, error handler", ("HttpClient._send", "HttpClient.send_request")),

@@ -17,13 +17,14 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
-from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
+import yaml
+from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr import fastpath
 from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
-from source_8x8_cdr.manifest_facts import STREAMS_BY_API  # each stream under the API block its url_base reads
+from source_8x8_cdr.manifest_facts import MANIFEST_PATH, STREAMS_BY_API  # each stream under the API block its url_base reads
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.components.pacing import CHECK_PATIENCE_SECONDS, PACERS, PATIENCE_SECONDS
 from source_8x8_cdr.secrets import mask, register_config_secrets
@@ -48,7 +49,16 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
-class SourceEightByEightCdr(YamlDeclarativeSource):
+def source_manifest(with_budget: bool) -> dict:
+    """The manifest the CDK builds the source from: its `api_budget` only when the config sets
+    `requests_per_minute` (its rate reads that field); without it the pacer finds the pace (`pacing.py`)."""
+    definition = yaml.safe_load(MANIFEST_PATH.read_text())
+    if not with_budget:
+        definition.pop("api_budget", None)
+    return definition
+
+
+class SourceEightByEightCdr(ConcurrentDeclarativeSource):
     def __init__(
         self,
         catalog: Optional[ConfiguredAirbyteCatalog] = None,
@@ -69,13 +79,13 @@ class SourceEightByEightCdr(YamlDeclarativeSource):
             state = usable_state(state)
         except ConfigError as problem:
             self.state_problem, state = str(problem), None
-        super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=effective, state=state, **kwargs)
-        if not (effective or {}).get("requests_per_minute"):
-            # No known limit: no budget (the manifest's would have no limit to read); the pacer finds the pace.
-            # The CDK reads `api_budget` from this mapping at each build of the streams.
-            manifest = self.resolved_manifest
-            if isinstance(manifest, dict):
-                manifest.pop("api_budget", None)
+        super().__init__(
+            catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
+            config=effective or {},
+            state=state or [],
+            source_config=source_manifest(with_budget=bool((effective or {}).get("requests_per_minute"))),
+            **kwargs,
+        )
         self.effective_config: Mapping[str, Any] = effective or {}
         self.reads_by_page = fastpath.install(self)
 

@@ -39,8 +39,8 @@ class ScrollIdPagination(PagedBySize):
 
     Why not `CursorPagination` with a `stop_condition`: it decodes the page again with the standard library
     to read one field, and its Jinja stop condition is evaluated per page against that second parse. The stop
-    rules are those of FACTS.md: a scrollId "No Data" (any case), a missing or empty scrollId, or an empty
-    `data` list. A short page is *not* the end: the API may still return a real scrollId after it. A page the
+    rules are those of docs/BEHAVIOR.md (3, 4), from 8x8's Work Analytics pagination example: a scrollId
+    "No Data" (any case), a missing or empty scrollId, or an empty `data` list. A short page is *not* the end: the API may still return a real scrollId after it. A page the
     slice had already received fails the slice (`PagingLoopGuard`); the same scrollId on every page does not,
     as long as the pages move on.
     """

@@ -191,7 +191,7 @@ def print_table(results: dict[str, Any]) -> None:
     print(table(["variant", "stream", "records", "expected", "start s", "read s", "rec/s", "CPU us/rec",
                   "emu CPU %", "other CPU %", "requests", "x raw", "x CDK", "ok"], rows))
     if results.get("memory"):
-        print("\nMemory: connector read of call_records, peak RSS of the connector process (os.wait4)")
+        print("\nMemory: connector read of call_records, peak RSS of the connector process (VmHWM)")
         print(table(["records", "slices", "wall s", "rec/s", "peak RSS MB", "other CPU %", "ok"],
                      [[m["records"], f"{m['slices']} x {m['slice_hours']} h", m["wall_seconds"], m["records_per_second"],
                        m["max_rss_mb"], m["other_cpu_percent"], m["ok"]]

@@ -1,5 +1,7 @@
-"""Running the measured processes: one subprocess each, its stdout counted in a pipe, its peak RSS and CPU
-time taken from `os.wait4` (the rusage of that child alone, stdlib only).
+"""Running the measured processes: one subprocess each, its stdout counted in a pipe, its CPU time taken from
+`os.wait4` (the rusage of that child alone, stdlib only) and its peak RSS from `/proc/<pid>/status` (`VmHWM`,
+read with each chunk of output): `wait4`'s `ru_maxrss` would also count the forked copy of the benchmark
+process that the child was before it started the command.
 
 Counting costs the benchmark little: the CDK writes its output in ~0.1 s batches, each read here in 1 MiB
 chunks where record lines are counted with `bytes.count`; only the few other lines (state, log, trace)
@@ -80,6 +82,7 @@ class ProcessRun:
     errors: list[str] = field(default_factory=list)
     cpu_seconds: float = 0.0
     max_rss_mb: float = 0.0
+    peak_rss_kb: int = 0  # the greatest VmHWM read while the process ran
     emulator_cpu_seconds: float = 0.0
     other_cpu_seconds: float = 0.0  # CPU used meanwhile by everything else on the machine (contention)
     first_record_seconds: Optional[float] = None  # process start until its first record reached the pipe
@@ -177,11 +180,20 @@ def run_process(
         process.returncode = result.returncode = os.waitstatus_to_exitcode(status)
         process.stdout.close()  # type: ignore[union-attr]
         result.cpu_seconds = usage.ru_utime + usage.ru_stime
-        result.max_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
+        result.max_rss_mb = (result.peak_rss_kb or usage.ru_maxrss) / 1024  # KiB on Linux
         result.other_cpu_seconds = max(0.0, busy - own - result.cpu_seconds - result.emulator_cpu_seconds)
         stderr.seek(0)
         result.stderr_tail = stderr.read()[-3000:].decode(errors="replace")
     return result
+
+
+def peak_rss_kb(pid: int) -> int:
+    """A process's own peak RSS in KiB (`VmHWM`, which starts anew at exec); 0 once it has ended."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
 def _read_output(process: subprocess.Popen, result: ProcessRun, inspect: Optional[Inspection], began: float, timeout: float) -> None:
@@ -194,6 +206,7 @@ def _read_output(process: subprocess.Popen, result: ProcessRun, inspect: Optiona
     carry = b""
     while True:
         chunk = os.read(fd, 1 << 20)
+        result.peak_rss_kb = max(result.peak_rss_kb, peak_rss_kb(process.pid))
         if not chunk:
             break
         if result.first_record_seconds is None and RECORD_PREFIX in chunk:

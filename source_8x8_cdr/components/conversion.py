@@ -208,6 +208,7 @@ def _is_utc_text(value: str) -> bool:
 # Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`): the UTC text of their first 16
 # characters and offset, per (minute, offset) met; the seconds and milliseconds do not change. A minute not met yet
 # whose offset is a whole number of hours takes the UTC text of its hour (per (hour, offset) met) and its own minutes.
+# Seconds and milliseconds are checked on every text (ASCII digits, seconds below 60), as `datetime.fromisoformat` would.
 _UTC_MINUTES: Dict[str, str] = {}
 _UTC_HOURS: Dict[str, str] = {}
 _UTC_MINUTES_KEPT = 65_536
@@ -220,7 +221,7 @@ def _utc_text(value: str) -> str:
     `...T15:43:09.000Z`); a date and time without an offset is returned as it is (the slice filter reads it in
     the account's zone), text that is no date and time is unreadable."""
     if len(value) == 29 and value[10] == "T" and value[16] == ":" and value[19] == "." and value[23] in "+-" \
-            and value[17:19].isdigit() and value[20:23].isdigit():
+            and value[17:19] in _SIXTY and value[20:23] in _THOUSAND:
         key = value[:16] + value[23:]
         minute = _UTC_MINUTES.get(key)
         if minute is None:
@@ -238,9 +239,7 @@ def _utc_text(value: str) -> str:
 
 def _utc_minute(key: str, value: str) -> str:
     """The UTC text of `value`'s minute (`key`: its first 16 characters and offset), checked as strictly as
-    `datetime.fromisoformat` reads it."""
-    if value[17:19] not in _SIXTY or value[20:23] not in _THOUSAND:
-        raise _Unreadable
+    `datetime.fromisoformat` reads it (its seconds and milliseconds were checked by `_utc_text`)."""
     if value[13] == ":" and value[14:16] in _SIXTY and value[26:] == ":00":  # a whole-hour offset
         hour_key = value[:13] + value[23:]
         hour = _UTC_HOURS.get(hour_key)

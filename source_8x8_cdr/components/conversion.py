@@ -445,12 +445,18 @@ class _Fields:
         return True
 
 
+_PENDING_LOCK = threading.Lock()  # guards `StreamTypes._pending`
+
+
 class StreamTypes:
     """The conversions of one stream, compiled once from its schema, and the count of values it could not read."""
 
     # Every instance alive, so that the source can report what each could not convert at the end of a read
-    # (`failure_reports`) without reaching into the CDK's objects for the transformation that holds it.
+    # (`failure_reports`) without reaching into the CDK's objects for the transformation that holds it. An instance
+    # with failures not reported yet is also held here (`_pending`): the streams of a finished read, which hold it,
+    # may be collected before the source reports, and their warnings would be lost.
     _alive: "weakref.WeakSet[StreamTypes]" = weakref.WeakSet()
+    _pending: "set[StreamTypes]" = set()
 
     def __init__(self, stream: str, schema: Mapping[str, Any]) -> None:
         self.stream = stream
@@ -464,11 +470,15 @@ class StreamTypes:
         """The `failures_report` sentences of these streams' conversions, which then start counting anew."""
         wanted = set(streams)
         sentences: List[str] = []
-        for types in list(cls._alive):
+        with _PENDING_LOCK:
+            instances = set(cls._alive) | cls._pending
+        for types in instances:
             if types.stream in wanted:
                 sentences += types.failures_report()
                 with types._lock:
                     types._failures.clear()
+                with _PENDING_LOCK:
+                    cls._pending.discard(types)
         return sorted(set(sentences))
 
     @classmethod
@@ -507,6 +517,8 @@ class StreamTypes:
                 entry = self._failures.setdefault((failure.field, failure.declared), [0, set()])
                 entry[0] += 1
                 entry[1].add(failure.sent)
+        with _PENDING_LOCK:
+            StreamTypes._pending.add(self)
         return [{"field": failure.path, "change": "NULLED", "reason": "SOURCE_SERIALIZATION_ERROR"} for failure in failures]
 
     def failures_report(self) -> List[str]:

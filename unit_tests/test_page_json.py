@@ -60,6 +60,18 @@ class TestLoads:
         expected = json.loads(content)
         assert [repr(each) for each in value] == [repr(each) for each in expected] and not odd
 
+    def test_given_strings_escapes_nesting_and_duplicate_keys_when_loaded_then_as_the_standard_library_reads_them(self) -> None:
+        content = (
+            b'{"records": [\n  {"text": "Caf\\u00e9 \\"quoted\\" a\\/b \\\\ \\n \\ud83d\\ude00 \xc3\xa9", "uuid": "a", "uuid": "b",\r\n'
+            b'   "sla": {"reply": "00:01:00", "reply": null}, "tags": [[], {}, [1, [2.5, {"x": true}]], false, null],\t"n": -0}\n ],'
+            b' "total": 1 , "search_token" :null}'
+        )
+
+        value, odd = loads(content)
+
+        assert value == json.loads(content) and not odd
+        assert value["records"][0]["uuid"] == "b" and list(value["records"][0]) == list(json.loads(content)["records"][0])
+
     @pytest.mark.parametrize("content", [b"[1e400]", b"[NaN]", b"\xef\xbb\xbf[1]"])
     def test_given_what_msgspec_refuses_but_python_reads_when_loaded_then_read_as_python_reads_it(self, content: bytes) -> None:
         assert repr(loads(content)[0]) == repr(json.loads(content))

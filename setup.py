@@ -5,6 +5,7 @@ from setuptools import find_packages, setup
 MAIN_REQUIREMENTS = [
     "airbyte-cdk==7.39.1",  # exact: the page path relies on this release's internals
     "orjson>=3.10,<4",
+    "msgspec>=0.19,<1",  # components/page_json.py: the page parse (integers of any size read exactly)
 ]
 
 TEST_REQUIREMENTS = [

@@ -230,3 +230,44 @@ def test_given_a_failure_counted_by_a_conversion_the_cdk_has_dropped_when_the_re
         "each record says so in its meta.changes."
     ]
     assert StreamTypes.failure_reports(["call_records"]) == []  # reported once, then counted anew
+
+
+class TestDateTimeTexts:
+    """`date-time` texts with an offset become UTC through the per-minute and per-hour caches: the same text as a
+    plain `datetime` computation, whatever was met before, and the same refusals."""
+
+    SENT = [
+        "2024-07-31T12:43:09.000-03:00",
+        "2024-07-31T12:59:59.999-03:00",  # the hour met, not the minute
+        "2024-07-31T23:30:00.000-03:00",  # the next UTC day
+        "2024-07-31T00:15:00.500+05:30",  # a half-hour offset: per minute
+        "2024-07-31T00:15:01.000+05:45",
+        "2024-12-31T23:59:59.999-00:00",
+        "2024-03-01T00:00:00.000+14:00",  # the previous UTC day, across February 29
+    ]
+
+    @staticmethod
+    def utc(sent: str) -> str:
+        from datetime import datetime, timezone
+
+        moment = datetime.fromisoformat(sent).astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def test_given_texts_with_offsets_when_converted_in_any_order_then_each_is_its_instant_in_utc(self) -> None:
+        for order in (self.SENT, self.SENT[::-1]):
+            page = [{"ended": sent} for sent in order]
+
+            assert StreamTypes("s", SCHEMA).convert_page(page) == {}
+
+            assert [record["ended"] for record in page] == [self.utc(sent) for sent in order]
+
+    @pytest.mark.parametrize("sent", ["2024-07-31T12:60:09.000-03:00", "2024-07-31T12:43:60.000-03:00", "2024-07-31T24:43:09.000-03:00",
+                                      "2024-07-31T12:4٣:09.000-03:00", "2024-07-31T12:43:09.0٣0-03:00", "2024-02-30T12:43:09.000-03:00"])
+    def test_given_a_text_out_of_range_after_its_hour_was_met_when_converted_then_it_is_nulled_and_reported(self, sent: str) -> None:
+        types = StreamTypes("s", SCHEMA)
+        types.convert_page([{"ended": "2024-07-31T12:00:00.000-03:00"}, {"ended": "2024-02-28T12:00:00.000-03:00"}])
+        page = [{"ended": sent}]
+
+        changes = types.convert_page(page)
+
+        assert page == [{"ended": None}] and changes == {id(page[0]): nulled("ended")}

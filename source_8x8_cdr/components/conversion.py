@@ -205,9 +205,14 @@ def _is_utc_text(value: str) -> bool:
 
 
 # Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`): the UTC text of their first 16
-# characters and offset, per (minute, offset) met; the seconds and milliseconds do not change.
+# characters and offset, per (minute, offset) met; the seconds and milliseconds do not change. A minute not met yet
+# whose offset is a whole number of hours takes the UTC text of its hour (per (hour, offset) met) and its own minutes.
+# Seconds and milliseconds are checked on every text (ASCII digits, seconds below 60), as `datetime.fromisoformat` would.
 _UTC_MINUTES: Dict[str, str] = {}
+_UTC_HOURS: Dict[str, str] = {}
 _UTC_MINUTES_KEPT = 65_536
+_SIXTY = frozenset(f"{number:02d}" for number in range(60))
+_THOUSAND = frozenset(f"{number:03d}" for number in range(1000))
 
 
 def _utc_text(value: str) -> str:
@@ -215,7 +220,7 @@ def _utc_text(value: str) -> str:
     `...T15:43:09.000Z`); a date and time without an offset is returned as it is (the slice filter reads it in
     the account's zone), text that is no date and time is unreadable."""
     if len(value) == 29 and value[10] == "T" and value[16] == ":" and value[19] == "." and value[23] in "+-" \
-            and value[17:19].isdigit() and value[20:23].isdigit():
+            and value[17:19] in _SIXTY and value[20:23] in _THOUSAND:
         key = value[:16] + value[23:]
         minute = _UTC_MINUTES.get(key)
         if minute is None:
@@ -232,16 +237,33 @@ def _utc_text(value: str) -> str:
 
 
 def _utc_minute(key: str, value: str) -> str:
+    """The UTC text of `value`'s minute (`key`: its first 16 characters and offset), checked as strictly as
+    `datetime.fromisoformat` reads it (its seconds and milliseconds were checked by `_utc_text`)."""
+    if value[13] == ":" and value[14:16] in _SIXTY and value[26:] == ":00":  # a whole-hour offset
+        hour_key = value[:13] + value[23:]
+        hour = _UTC_HOURS.get(hour_key)
+        if hour is None:
+            hour = _utc_prefix(value, 13)
+            if len(_UTC_HOURS) < _UTC_MINUTES_KEPT:
+                _UTC_HOURS[hour_key] = hour
+        minute = hour + value[13:16]
+    else:
+        minute = _utc_prefix(value, 16)
+    if len(_UTC_MINUTES) < _UTC_MINUTES_KEPT:
+        _UTC_MINUTES[key] = minute
+    return minute
+
+
+def _utc_prefix(value: str, width: int) -> str:
+    """The first `width` characters of `value`'s instant written in UTC (13: to the hour, 16: to the minute)."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise _Unreadable from None
-    minute = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")
-    if moment.year < 1000 or len(minute) != 16:
+    prefix = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")[:width]
+    if moment.year < 1000 or len(prefix) != width:
         raise _Unreadable
-    if len(_UTC_MINUTES) < _UTC_MINUTES_KEPT:
-        _UTC_MINUTES[key] = minute
-    return minute
+    return prefix
 
 
 def _to_boolean(value: Any, failures: List[_Failure], path: str) -> Any:
@@ -388,7 +410,11 @@ class _Fields:
                 f"    failures.append(_failure(prefix + N{index}, L{index}, v))",
             ]
             lines.append(f"    v = r[N{index}]")
-            if kind in node.allowed and node.items_allowed == _TEXT_ITEMS:  # a list of texts, as declared: join it
+            if node.label == "date-time" and kind is str:  # a text: converted unless already UTC
+                names["_utc_text"] = _utc_text
+                lines += ["    if v[-1:] != 'Z':", "        try:", f"            r[N{index}] = _utc_text(v)", "        except _Unreadable:"]
+                lines += [f"            {line}" for line in convert[3:]]
+            elif kind in node.allowed and node.items_allowed == _TEXT_ITEMS:  # a list of texts, as declared: join it
                 lines += ["    try:", "        _join(v)", "    except TypeError:"] + [f"        {line}" for line in convert]
             elif kind in node.allowed:  # a list or an object: converted only if something inside is not of its type
                 lines += [f"    if not K{index}(v):"] + [f"        {line}" for line in convert]

@@ -14,7 +14,7 @@ from source_8x8_cdr.components.page_body import has_odd_strings, page_records
 
 @dataclass
 class JsonPageExtractor(RecordExtractor):
-    """Yields the records of a page from one orjson parse of the body.
+    """Yields the records of a page from one parse of the body (`page_json`).
 
     Why not `DpathExtractor`: it decodes the body with the standard library and walks the path with `dpath`
     for each page, which is most of the time spent per record on a 7,000-record page; and it would decode

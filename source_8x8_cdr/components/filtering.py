@@ -87,17 +87,18 @@ class ExactlyOnceSliceFilter(RecordFilter):
         latest_ms: Optional[int] = None
         greatest: dict[str, tuple[str, Mapping[str, Any]]] = {}  # per offset, the greatest ISO cursor kept
         offset, low, high, top, top_data = "", "", "", "", None  # of the offset met last
+        read_iso, kept_append, seen_add = datetime.fromisoformat, kept.append, seen.add
         for record in records:
             data = record if type(record) is dict else record.data if isinstance(record, Record) else record
             value = data.get(cursor_field)
             iso = type(value) is str and len(value) in _FIXED_WIDTHS and value[10] == "T" and value[19] == "." and value[23] in "Z+-"
             if iso:
                 try:
-                    datetime.fromisoformat(value)
+                    read_iso(value)
                 except ValueError:
                     iso = False
             if iso:
-                if not value.endswith(offset) or not offset:
+                if not offset or not value.endswith(offset):
                     if top_data is not None:
                         greatest[offset] = (top, top_data)
                     offset = value[23:]
@@ -125,8 +126,8 @@ class ExactlyOnceSliceFilter(RecordFilter):
             if key is not None:
                 if key in seen:
                     continue
-                seen.add(key)
-            kept.append(record)
+                seen_add(key)
+            kept_append(record)
             if iso:
                 if value > top:
                     top, top_data = value, data

@@ -25,7 +25,7 @@ NOT_JSON = object()
 
 
 def parsed_body(response: requests.Response) -> Any:
-    """The response body parsed once with orjson (or, where orjson would not read it exactly, the standard
+    """The response body parsed once with msgspec (or, where msgspec would not read it, the standard
     library: see `page_json`) and kept on the response; `NOT_JSON` for a body that is not JSON (an HTML error
     page, a cut-off answer)."""
     cached = response.__dict__.get(_PARSED)

@@ -314,7 +314,8 @@ def _records_json(records: List[Mapping[str, Any]], stream: str, emitted_at: int
     its records with a marker string between them, and each `,<marker>,` is then replaced by the end of one
     message and the start of the next. The marker holds NUL characters, which JSON escapes
     (`"\\u0000page\\u0000"`): within a record that text can only appear as an element of a list holding that
-    very string, in which case the count differs and each record is written on its own, as it is when orjson
+    very string, in which case the count of replacements (read from the length) differs and each record is
+    written on its own, as it is when orjson
     refuses the page (an integer beyond 64 bits)."""
     items = list(chain.from_iterable(zip(records, repeat(_MARKER))))
     items.pop()  # no marker after the last record
@@ -323,10 +324,14 @@ def _records_json(records: List[Mapping[str, Any]], stream: str, emitted_at: int
     except TypeError:
         body = b""
     del items
-    if body and body.count(_MARKER_JSON) == len(records) - 1:
+    if body:
         start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
         end = b',"emitted_at":%d}}' % emitted_at
-        return (start, memoryview(body.replace(_MARKER_JSON, end + b"\n" + start))[1:-1], end)
+        between = end + b"\n" + start
+        lines = body.replace(_MARKER_JSON, between)
+        # As many markers replaced as there are records between records (the length says it without a second scan).
+        if len(lines) - len(body) == (len(records) - 1) * (len(between) - len(_MARKER_JSON)):
+            return (start, memoryview(lines)[1:-1], end)
     return (b"\n".join(page_json.record_message_json(record, stream, emitted_at) for record in records),)
 
 

@@ -204,13 +204,14 @@ def _is_utc_text(value: str) -> bool:
     return value[-1:] == "Z"
 
 
-# Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`): the UTC text of their first 16
-# characters and offset, per (minute, offset) met; the seconds and milliseconds do not change. A minute not met yet
-# whose offset is a whole number of hours takes the UTC text of its hour (per (hour, offset) met) and its own minutes.
-# Seconds and milliseconds are checked on every text (ASCII digits, seconds below 60), as `datetime.fromisoformat` would.
-_UTC_MINUTES: Dict[str, str] = {}
+# Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`). With an offset of whole hours (nearly
+# all), the UTC text of their first 13 characters (to the hour) per (hour, offset) met: the minutes, seconds and
+# milliseconds do not change. Other offsets (`+05:30`), per (minute, offset) met. Minutes, seconds and
+# milliseconds are checked on every text (ASCII digits, below 60), as `datetime.fromisoformat` would; the date and
+# hour when their UTC text is first computed.
 _UTC_HOURS: Dict[str, str] = {}
-_UTC_MINUTES_KEPT = 65_536
+_UTC_MINUTES: Dict[str, str] = {}
+_UTC_TEXTS_KEPT = 65_536  # per cache
 _SIXTY = frozenset(f"{number:02d}" for number in range(60))
 _THOUSAND = frozenset(f"{number:03d}" for number in range(1000))
 
@@ -219,12 +220,22 @@ def _utc_text(value: str) -> str:
     """An ISO 8601 instant as UTC text with `Z`, the same instant (`...T12:43:09.000-03:00` ->
     `...T15:43:09.000Z`); a date and time without an offset is returned as it is (the slice filter reads it in
     the account's zone), text that is no date and time is unreadable."""
-    if len(value) == 29 and value[10] == "T" and value[16] == ":" and value[19] == "." and value[23] in "+-" \
-            and value[17:19] in _SIXTY and value[20:23] in _THOUSAND:
+    if len(value) == 29 and value[10] == "T" and value[13] == ":" and value[16] == ":" and value[19] == "." \
+            and value[23] in "+-" and value[14:16] in _SIXTY and value[17:19] in _SIXTY and value[20:23] in _THOUSAND:
+        if value[26:] == ":00":
+            key = value[:13] + value[23:]
+            hour = _UTC_HOURS.get(key)
+            if hour is None:
+                hour = _utc_prefix(value, 13)
+                if len(_UTC_HOURS) < _UTC_TEXTS_KEPT:
+                    _UTC_HOURS[key] = hour
+            return hour + value[13:23] + "Z"
         key = value[:16] + value[23:]
         minute = _UTC_MINUTES.get(key)
         if minute is None:
-            minute = _utc_minute(key, value)
+            minute = _utc_prefix(value, 16)
+            if len(_UTC_MINUTES) < _UTC_TEXTS_KEPT:
+                _UTC_MINUTES[key] = minute
         return minute + value[16:23] + "Z"
     try:
         moment = datetime.fromisoformat(value)
@@ -234,24 +245,6 @@ def _utc_text(value: str) -> str:
         return value
     utc = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return utc.isoformat(timespec="milliseconds" if utc.microsecond % 1000 == 0 else "microseconds") + "Z"
-
-
-def _utc_minute(key: str, value: str) -> str:
-    """The UTC text of `value`'s minute (`key`: its first 16 characters and offset), checked as strictly as
-    `datetime.fromisoformat` reads it (its seconds and milliseconds were checked by `_utc_text`)."""
-    if value[13] == ":" and value[14:16] in _SIXTY and value[26:] == ":00":  # a whole-hour offset
-        hour_key = value[:13] + value[23:]
-        hour = _UTC_HOURS.get(hour_key)
-        if hour is None:
-            hour = _utc_prefix(value, 13)
-            if len(_UTC_HOURS) < _UTC_MINUTES_KEPT:
-                _UTC_HOURS[hour_key] = hour
-        minute = hour + value[13:16]
-    else:
-        minute = _utc_prefix(value, 16)
-    if len(_UTC_MINUTES) < _UTC_MINUTES_KEPT:
-        _UTC_MINUTES[key] = minute
-    return minute
 
 
 def _utc_prefix(value: str, width: int) -> str:

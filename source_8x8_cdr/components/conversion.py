@@ -204,39 +204,30 @@ def _is_utc_text(value: str) -> bool:
     return value[-1:] == "Z"
 
 
-# Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`). With an offset of whole hours (nearly
-# all), the UTC text of their first 13 characters (to the hour) per (hour, offset) met: the minutes, seconds and
-# milliseconds do not change. Other offsets (`+05:30`), per (minute, offset) met. Minutes, seconds and
-# milliseconds are checked on every text (ASCII digits, below 60), as `datetime.fromisoformat` would; the date and
-# hour when their UTC text is first computed.
-_UTC_HOURS: Dict[str, str] = {}
-_UTC_MINUTES: Dict[str, str] = {}
-_UTC_TEXTS_KEPT = 65_536  # per cache
-_SIXTY = frozenset(f"{number:02d}" for number in range(60))
-_THOUSAND = frozenset(f"{number:03d}" for number in range(1000))
+# Fixed-width instants with an offset (`2024-07-31T12:43:09.000-03:00`): per (hour, offset) met, the UTC text of
+# each of its minutes (`:43` -> `2024-07-31T15:43`); the seconds and milliseconds do not change. Seconds and
+# milliseconds are checked on every text (ASCII digits, below 60), as `datetime.fromisoformat` would; the date, hour
+# and offset when their minutes are first written (only valid ones are kept).
+_UTC_MINUTES: Dict[str, Dict[str, str]] = {}
+_UTC_HOURS_KEPT = 65_536
+_SECOND = frozenset(f":{number:02d}" for number in range(60))  # `:09`
+_MILLISECOND = frozenset(f".{number:03d}" for number in range(1000))  # `.000`
+_MINUTES = tuple(f":{number:02d}" for number in range(60))
+_MINUTE = timedelta(minutes=1)
 
 
 def _utc_text(value: str) -> str:
     """An ISO 8601 instant as UTC text with `Z`, the same instant (`...T12:43:09.000-03:00` ->
     `...T15:43:09.000Z`); a date and time without an offset is returned as it is (the slice filter reads it in
-    the account's zone), text that is no date and time is unreadable."""
-    if len(value) == 29 and value[10] == "T" and value[13] == ":" and value[16] == ":" and value[19] == "." \
-            and value[23] in "+-" and value[14:16] in _SIXTY and value[17:19] in _SIXTY and value[20:23] in _THOUSAND:
-        if value[26:] == ":00":
-            key = value[:13] + value[23:]
-            hour = _UTC_HOURS.get(key)
-            if hour is None:
-                hour = _utc_prefix(value, 13)
-                if len(_UTC_HOURS) < _UTC_TEXTS_KEPT:
-                    _UTC_HOURS[key] = hour
-            return hour + value[13:23] + "Z"
-        key = value[:16] + value[23:]
-        minute = _UTC_MINUTES.get(key)
-        if minute is None:
-            minute = _utc_prefix(value, 16)
-            if len(_UTC_MINUTES) < _UTC_TEXTS_KEPT:
-                _UTC_MINUTES[key] = minute
-        return minute + value[16:23] + "Z"
+    the account's zone), text that is no date and time is unreadable. (`_Fields._write_fix` inlines the first
+    lines.)"""
+    minutes = _UTC_MINUTES.get(value[:13] + value[23:])
+    if minutes is None and len(value) == 29 and value[10] == "T" and value[13] == ":" and value[23] in "+-":
+        minutes = _utc_minutes(value)
+    if minutes is not None and len(value) == 29 and value[16:19] in _SECOND and value[19:23] in _MILLISECOND:
+        minute = minutes.get(value[13:16])
+        if minute is not None:
+            return minute + value[16:23] + "Z"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -247,16 +238,28 @@ def _utc_text(value: str) -> str:
     return utc.isoformat(timespec="milliseconds" if utc.microsecond % 1000 == 0 else "microseconds") + "Z"
 
 
-def _utc_prefix(value: str, width: int) -> str:
-    """The first `width` characters of `value`'s instant written in UTC (13: to the hour, 16: to the minute)."""
+def _utc_minutes(value: str) -> Optional[Dict[str, str]]:
+    """The UTC text of every minute of `value`'s hour at its offset (`{":43": "2024-07-31T15:43"}`), kept for the
+    hours to come; None when its date, hour or offset is not valid."""
     try:
-        moment = datetime.fromisoformat(value)
+        start = datetime.fromisoformat(value[:13] + ":00:00" + value[23:])
     except ValueError:
-        raise _Unreadable from None
-    prefix = moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M")[:width]
-    if moment.year < 1000 or len(prefix) != width:
-        raise _Unreadable
-    return prefix
+        return None
+    if start.year < 1000 or start.tzinfo is None:
+        return None
+    start = start.astimezone(timezone.utc)
+    if start.year < 1000:
+        return None
+    # The UTC hour changes at most once within a local hour: write each hour's text once.
+    texts, hour_text, hour = {}, "", None
+    for index, name in enumerate(_MINUTES):
+        moment = start + index * _MINUTE
+        if moment.hour != hour:
+            hour, hour_text = moment.hour, moment.strftime("%Y-%m-%dT%H")
+        texts[name] = f"{hour_text}:{moment.minute:02d}"
+    if len(_UTC_MINUTES) < _UTC_HOURS_KEPT:
+        _UTC_MINUTES[value[:13] + value[23:]] = texts
+    return texts
 
 
 def _to_boolean(value: Any, failures: List[_Failure], path: str) -> Any:
@@ -404,9 +407,20 @@ class _Fields:
             ]
             lines.append(f"    v = r[N{index}]")
             if node.label == "date-time" and kind is str:  # a text: converted unless already UTC
-                names["_utc_text"] = _utc_text
-                lines += ["    if v[-1:] != 'Z':", "        try:", f"            r[N{index}] = _utc_text(v)", "        except _Unreadable:"]
-                lines += [f"            {line}" for line in convert[3:]]
+                # `_utc_text`'s usual case inline: an hour and offset met before, valid seconds and milliseconds.
+                names.update({"_utc_text": _utc_text, "_minutes": _UTC_MINUTES, "_s": _SECOND, "_ms": _MILLISECOND})
+                lines += [
+                    "    if v[-1:] != 'Z':",
+                    "        m = _minutes.get(v[:13] + v[23:])",
+                    "        m = m.get(v[13:16]) if m is not None and len(v) == 29 and v[16:19] in _s and v[19:23] in _ms else None",
+                    "        if m is not None:",
+                    f"            r[N{index}] = m + v[16:23] + 'Z'",
+                    "        else:",
+                    "            try:",
+                    f"                r[N{index}] = _utc_text(v)",
+                    "            except _Unreadable:",
+                ]
+                lines += [f"                {line}" for line in convert[3:]]
             elif kind in node.allowed and node.items_allowed == _TEXT_ITEMS:  # a list of texts, as declared: join it
                 lines += ["    try:", "        _join(v)", "    except TypeError:"] + [f"        {line}" for line in convert]
             elif kind in node.allowed:  # a list or an object: converted only if something inside is not of its type

@@ -51,6 +51,7 @@ from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
 from source_8x8_cdr.components.interpolation import interpolate
+from source_8x8_cdr.components.timeutil import utc_text
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -64,7 +65,6 @@ _NONE = type(None)
 _PYTHON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "array": (list,), "object": (dict,)}
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,4})?")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_MS_FROM = 100_000_000_000  # 1e11: as seconds the year 5138, as milliseconds 1973
 _KNOWN_LAYOUTS = 4096  # bound on the layouts remembered per stream (optional and nullable fields combine)
 
@@ -193,10 +193,9 @@ def _to_datetime_text(value: Any, failures: List[_Failure], path: str) -> Any:
     if kind is int or kind is float:
         milliseconds = value if abs(value) >= _EPOCH_MS_FROM else value * 1000
         try:
-            moment = _EPOCH + timedelta(milliseconds=round(milliseconds))
-        except (OverflowError, ValueError):
+            return utc_text(round(milliseconds))
+        except (OverflowError, ValueError):  # past the year 9999, or not a number (NaN, infinity)
             raise _Unreadable from None
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     raise _Unreadable
 
 

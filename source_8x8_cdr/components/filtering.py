@@ -14,7 +14,7 @@ from airbyte_cdk.sources.declarative.interpolation.interpolated_string import In
 from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_8x8_cdr.components.interpolation import interpolate
-from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, parse_utc
+from source_8x8_cdr.components.timeutil import EPOCH, LAST_MS, SECONDS_BELOW, cursor_epoch_ms, epoch_ms, parse_utc, utc_text
 
 logger = logging.getLogger("airbyte")
 
@@ -114,7 +114,7 @@ class ExactlyOnceSliceFilter(RecordFilter):
             else:
                 moment_ms = cursor_epoch_ms(value, self.zone)
                 if moment_ms is not None and type(value) is str and _is_wall_clock(value):
-                    data[cursor_field] = value = _utc_text(moment_ms)
+                    data[cursor_field] = value = utc_text(moment_ms)
                 if moment_ms is None:
                     logger.warning(
                         f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
@@ -161,10 +161,6 @@ class ExactlyOnceSliceFilter(RecordFilter):
 _FIXED_WIDTHS = (24, 29)
 # The end of a slice that owns every later record; as ISO text, "~" sorts after any date.
 _OPEN_END = 1 << 63
-
-
-def _utc_text(moment_ms: int) -> str:
-    return (EPOCH + timedelta(milliseconds=moment_ms)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment_ms % 1000:03d}Z"
 
 
 def _is_wall_clock(value: str) -> bool:

@@ -28,6 +28,12 @@ def epoch_ms(moment: datetime) -> int:
     return (moment - EPOCH) // _MILLISECOND
 
 
+def utc_text(moment_ms: int) -> str:
+    """Epoch milliseconds as the UTC text the connector emits instants in (`2024-07-31T15:43:09.000Z`). Raises
+    OverflowError past the year 9999."""
+    return (EPOCH + timedelta(milliseconds=moment_ms)).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment_ms % 1000:03d}Z"
+
+
 # Epoch values below this are seconds: as milliseconds they would fall before March 1973, as seconds they reach
 # the year 5138. The APIs keep two years of data and their documented unit is milliseconds.
 SECONDS_BELOW = 100_000_000_000

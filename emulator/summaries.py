@@ -105,6 +105,19 @@ def _person(user: User) -> dict:
             "Email": f"{plain[0]}.{plain[1]}@{_DOMAIN}", "UserName": f"{plain[0]}{plain[1]}@{_DOMAIN}".lower()}
 
 
+def _tally(count: Counter, side: str, name: str) -> None:
+    """One more `name` for the extension, in its `External_`/`Internal_` count and in the total."""
+    count[f"{side}_{name}"] += 1
+    count[name] += 1
+
+
+def _times(count: Counter, row: dict) -> None:
+    """The ring and call time of a leg or record the extension took part in, and one more row for the averages."""
+    count["Total_Ring_Time"] += _ring_ms(row)
+    count["Total_Call_Time"] += row["callTime"]
+    count["rows"] += 1
+
+
 def extension_summary(records: list[dict], legs: list[dict], users: Iterable[User]) -> list[dict]:
     """One object per PBX and extension that rang or called in the interval (see the module docstring)."""
     tallies: dict[tuple[str, str], Counter] = defaultdict(Counter)
@@ -113,42 +126,31 @@ def extension_summary(records: list[dict], legs: list[dict], users: Iterable[Use
             continue
         count = tallies[(leg["pbxId"], leg["callee"])]
         side = "External" if leg["direction"] == "Incoming" else "Internal"
-        count[f"{side}_Inbound_Total"] += 1
-        count["Inbound_Total"] += 1
+        _tally(count, side, "Inbound_Total")
         if _answered(leg):
-            count[f"{side}_Inbound_Answered"] += 1
-            count["Inbound_Answered"] += 1
+            _tally(count, side, "Inbound_Answered")
             count["Inbound_Talk_Time"] += leg["talkTimeMS"]
         else:
-            count[f"{side}_Inbound_Missed"] += 1
-            count["Inbound_Missed"] += 1
+            _tally(count, side, "Inbound_Missed")
             count["Total_Calls_To_VM"] += side == "External" and leg["cause"] == "Normal"
         if _abandoned(leg):
-            count[f"{side}_Inbound_Abandoned"] += 1
-            count["Inbound_Abandoned"] += 1
+            _tally(count, side, "Inbound_Abandoned")
             count["Total_Abandoned_Time"] += leg["callTime"]
-        count["Total_Ring_Time"] += _ring_ms(leg)
-        count["Total_Call_Time"] += leg["callTime"]
-        count["rows"] += 1
+        _times(count, leg)
     by_extension = {user.ext: user for user in users}
     for record in records:
         if record["direction"] == "Incoming" or record["caller"] not in by_extension:
             continue
         count = tallies[(record["pbxId"], record["caller"])]
         side = "External" if record["direction"] == "Outgoing" else "Internal"
-        count[f"{side}_Outbound_Total"] += 1
-        count["Outbound_Total"] += 1
+        _tally(count, side, "Outbound_Total")
         if _answered(record):
-            count[f"{side}_Outbound_Answered"] += 1
-            count["Outbound_Answered"] += 1
+            _tally(count, side, "Outbound_Answered")
             count["Outbound_Talk_Time"] += record["talkTimeMS"]
         else:
-            count[f"{side}_Outbound_Abandoned"] += 1
-            count["Outbound_Abandoned"] += 1
+            _tally(count, side, "Outbound_Abandoned")
             count["Total_Abandoned_Time"] += record["callTime"]
-        count["Total_Ring_Time"] += _ring_ms(record)
-        count["Total_Call_Time"] += record["callTime"]
-        count["rows"] += 1
+        _times(count, record)
     rows = []
     for (pbx_id, extension), count in sorted(tallies.items()):
         count["Percent_External_Inbound_Answered"] = _percent(count["External_Inbound_Answered"], count["External_Inbound_Total"])

@@ -123,7 +123,7 @@ class TestInstall:
 
 class TestRecordPage:
     def test_given_a_page_that_reaches_the_cdks_own_record_handling_when_handled_then_it_fails_loudly(self) -> None:
-        page = RecordPage([{"uuid": "a"}], {"uuid": "a"}, "contact_center_cdrs", StreamSlice(partition={}, cursor_slice={}))
+        page = RecordPage.of_records([{"uuid": "a"}], {"uuid": "a"}, "contact_center_cdrs", StreamSlice(partition={}, cursor_slice={}))
 
         with pytest.raises(ValueError, match="Unknown queue item type"):
             list(ConcurrentSource._handle_item(None, page, concurrent_stream_processor=None))  # type: ignore[arg-type]

@@ -94,7 +94,7 @@ class TestRecordsToJson:
     def test_given_such_records_when_read_through_record_messages_then_exact_and_with_their_changes(self, frozen_clock: None) -> None:
         changes = [{"field": "text", "change": "TRUNCATED", "reason": "SOURCE_SERIALIZATION_ERROR"}]
         records = [{"callId": "wide", "big": 2**70}, RecordWithChanges({"callId": "cut", "text": "\ufffd"}, changes)]
-        page = RecordPage(records, records[-1], "call_records", stream_slice=None)
+        page = RecordPage.of_records(records, records[-1], "call_records", stream_slice=None)
 
         messages = list(record_messages(RecordPageMessage(type=Type.RECORD, page=page)))
 
@@ -108,7 +108,7 @@ class TestRecordsToJson:
         assert records_to_json([], "call_records") == ()
 
     def test_given_a_page_when_read_through_record_messages_then_the_cdk_messages_come_out(self, frozen_clock: None) -> None:
-        page = RecordPage(RECORDS, RECORDS[-1], "contact_center_cdrs", stream_slice=None)
+        page = RecordPage.of_records(RECORDS, RECORDS[-1], "contact_center_cdrs", stream_slice=None)
 
         messages = list(record_messages(RecordPageMessage(type=Type.RECORD, page=page)))
 
@@ -174,12 +174,12 @@ class TestTypedValues:
         lines = b"".join(records_to_json(records, "call_records")).split(b"\n")
 
         assert b'"answeredTime":123456789012345678901234567890' in lines[1]
-        page = RecordPage(records, records[-1], "call_records", stream_slice=None)
+        page = RecordPage.of_records(records, records[-1], "call_records", stream_slice=None)
         assert [m.record.data for m in record_messages(RecordPageMessage(type=Type.RECORD, page=page))] == records
 
     def test_given_a_page_with_changes_when_read_through_record_messages_then_the_messages_carry_meta(self) -> None:
         records = [{"callId": "a"}, {"callId": "b", "callTime": None}]
-        page = RecordPage(records, records[-1], "call_records", None, {id(records[1]): self.CHANGES})
+        page = RecordPage.of_records(records, records[-1], "call_records", None, {id(records[1]): self.CHANGES})
 
         messages = list(record_messages(RecordPageMessage(type=Type.RECORD, page=page)))
 

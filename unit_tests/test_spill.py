@@ -152,7 +152,7 @@ def test_given_a_worker_holding_the_spill_place_when_its_page_is_built_then_it_w
     monkeypatch.setattr(memory.PAGES_IN_MEMORY, "spills", lambda: True)
     records = [{"callId": "1", "talkTimeMS": 5}, {"callId": "2", "talkTimeMS": None}]
 
-    page = RecordPage(records, records[-1], "call_records", StreamSlice(partition={}, cursor_slice={}))
+    page = RecordPage.of_records(records, records[-1], "call_records", StreamSlice(partition={}, cursor_slice={}))
 
     assert page.lines == () and list(tmp_path.rglob("*.jsonl"))
     page.load()

@@ -212,7 +212,7 @@ _UTC_HOURS_KEPT = 65_536
 _SECOND = frozenset(f":{number:02d}" for number in range(60))  # `:09`
 _MILLISECOND = frozenset(f".{number:03d}" for number in range(1000))  # `.000`
 _MINUTES = tuple(f":{number:02d}" for number in range(60))
-_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
 
 
 def _utc_text(value: str) -> str:
@@ -237,6 +237,26 @@ def _utc_text(value: str) -> str:
     return utc.isoformat(timespec="milliseconds" if utc.microsecond % 1000 == 0 else "microseconds") + "Z"
 
 
+def utc_instant(value: str) -> Optional[str]:
+    """An ISO 8601 instant with a UTC offset as the UTC text `TypedValues` writes for it (`_utc_text`); None for
+    any other text (a wall-clock time without an offset, or no date and time), which only the conversion of
+    whole records handles."""
+    try:
+        text = _utc_text(value)
+    except _Unreadable:
+        return None
+    return None if text is value else text
+
+
+def utc_minutes(value: str) -> Optional[Dict[str, str]]:
+    """For a fixed-width instant with an offset (`2024-07-31T12:43:09.000-03:00`), the UTC text of each minute of
+    its hour at its offset (`{":43": "2024-07-31T15:43"}`, as `_utc_text` writes them); None when it is no such
+    instant."""
+    if len(value) != 29 or value[10] != "T" or value[13] != ":" or value[23] not in "+-":
+        return None
+    return _UTC_MINUTES.get(value[:13] + value[23:]) or _utc_minutes(value)
+
+
 def _utc_minutes(value: str) -> Optional[Dict[str, str]]:
     """The UTC text of every minute of `value`'s hour at its offset (`{":43": "2024-07-31T15:43"}`), kept for the
     hours to come; None when its date, hour or offset is not valid."""
@@ -249,16 +269,24 @@ def _utc_minutes(value: str) -> Optional[Dict[str, str]]:
     start = start.astimezone(timezone.utc)
     if start.year < 1000:
         return None
-    # The UTC hour changes at most once within a local hour: write each hour's text once.
-    texts, hour_text, hour = {}, "", None
-    for index, name in enumerate(_MINUTES):
-        moment = start + index * _MINUTE
-        if moment.hour != hour:
-            hour, hour_text = moment.hour, moment.strftime("%Y-%m-%dT%H")
-        texts[name] = f"{hour_text}:{moment.minute:02d}"
+    # The UTC hour changes at most once within a local hour (at minute `turn`): two hour texts, then the minutes.
+    turn = 60 - start.minute
+    try:
+        hours = (start.strftime("%Y-%m-%dT%H"), (start + _HOUR).strftime("%Y-%m-%dT%H") if turn < 60 else "")
+    except OverflowError:  # the last hour of the year 9999
+        return None
+    texts = dict(zip(_MINUTES, _prefixed(hours[0], _MINUTES[start.minute :]) + _prefixed(hours[1], _MINUTES[: start.minute])))
     if len(_UTC_MINUTES) < _UTC_HOURS_KEPT:
         _UTC_MINUTES[value[:13] + value[23:]] = texts
     return texts
+
+
+def _prefixed(prefix: Any, names: Tuple[Any, ...]) -> List[Any]:
+    """`[prefix + name for name in names]` (texts or bytes without line breaks), in three C calls."""
+    if not names:
+        return []
+    newline = "\n" if isinstance(prefix, str) else b"\n"
+    return (prefix + (newline + prefix).join(names)).split(newline)
 
 
 def _to_boolean(value: Any, failures: List[_Failure], path: str) -> Any:
@@ -375,6 +403,9 @@ class _Fields:
         self.nodes = {name: _compile(node) for name, node in properties.items()}
         self.layouts: Dict[tuple, Dict[tuple, Optional[Fix]]] = {}  # keys -> types of the values -> fix
         self._count = 0
+        # Declared integers met as text so far (Work Analytics' `callLegCount: "1"`): whoever passes pages on as
+        # sent can then expect them (`fastpath/as_sent.py`).
+        self.integers_met_as_text: frozenset = frozenset()
 
     def fix_of(self, mapping: Mapping[str, Any]) -> Optional[Fix]:
         keys, types = tuple(mapping), tuple(map(type, mapping.values()))
@@ -394,6 +425,9 @@ class _Fields:
         ]
         if not steps:
             return None
+        as_text = {name for name, node, kind in steps if node.label == "integer" and kind is str}
+        if not as_text <= self.integers_met_as_text:
+            self.integers_met_as_text |= as_text
         lines, names = ["def fix(r, failures, prefix):"], {"_Unreadable": _Unreadable, "_failure": _failure, "_join": "".join}
         for index, (name, node, kind) in enumerate(steps):
             names.update({f"N{index}": name, f"C{index}": node.convert, f"K{index}": node.clean, f"L{index}": node.label})
@@ -460,9 +494,15 @@ class StreamTypes:
 
     def __init__(self, stream: str, schema: Mapping[str, Any]) -> None:
         self.stream = stream
+        self.schema = schema
         self._fields = _Fields(schema.get("properties") or {})
         self._lock = threading.Lock()
         self._failures: Dict[Tuple[str, str], List[Any]] = {}  # (field, declared type) -> [count, types sent]
+
+    @property
+    def integers_met_as_text(self) -> frozenset:
+        """The declared integer fields of the stream's records that have been met as text (`"1"`) so far."""
+        return self._fields.integers_met_as_text
 
     @classmethod
     def failure_reports(cls, streams: Iterable[str]) -> List[str]:

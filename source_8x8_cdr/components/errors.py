@@ -14,7 +14,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
-from source_8x8_cdr.components.page_body import describe_malformed_page, parsed_body, records_in_page, skip_null_entries
+from source_8x8_cdr.components.page_body import describe_malformed_page, parsed_page, records_in_page, skip_null_entries
 
 logger = logging.getLogger("airbyte")
 
@@ -77,7 +77,7 @@ class PageCheckingErrorHandler(ErrorHandler):
 
     def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, requests.Response) and 200 <= response_or_exception.status_code < 300:
-            body = parsed_body(response_or_exception)
+            body = parsed_page(response_or_exception, self.records_field)
             problem = describe_malformed_page(body, self.records_field, self.single_object_is_record)
             if problem is None:
                 records_in_page(response_or_exception, self.records_field)  # counted before a reader drops the records

@@ -6,7 +6,7 @@ import logging
 import threading
 from dataclasses import InitVar, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Union
 from zoneinfo import ZoneInfo
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
@@ -71,26 +71,46 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
     def keep(self, records: Iterable[Mapping[str, Any]], stream_slice: Optional[StreamSlice]) -> tuple[list, Optional[Mapping[str, Any]]]:
         """The records of a page that the slice emits, in order, and the kept record with the greatest cursor
-        (None when no kept record has a readable cursor).
+        (None when no kept record has a readable cursor)."""
+        records = records if type(records) is list else list(records)
+        if not stream_slice or "start_time" not in stream_slice:
+            return records, None
+        datas = [record if type(record) is dict else record.data if isinstance(record, Record) else record for record in records]
+        cursor_field, primary_key = self.cursor_field, self.primary_key
+
+        def to_utc(position: int, value: str) -> None:
+            datas[position][cursor_field] = value
+
+        positions, latest = self.owned(
+            [data.get(cursor_field) for data in datas], [data.get(primary_key) for data in datas], stream_slice, to_utc
+        )
+        return [records[position] for position in positions], None if latest is None else datas[latest]
+
+    def owned(
+        self,
+        cursors: List[Any],
+        keys: List[Any],
+        stream_slice: StreamSlice,
+        to_utc: Optional[Callable[[int, str], None]] = None,
+    ) -> tuple[List[int], Optional[int]]:
+        """Of a page's records, given by their cursors and keys, the positions of those the slice emits, in order,
+        and the position of the kept one with the greatest cursor (None when no kept record has a readable
+        cursor). A cursor without a UTC offset is read in `time_zone`, and `to_utc` is told the instant's UTC
+        text (without `to_utc`, such a cursor is kept as it is: the caller has none).
 
         ISO cursors in the APIs' fixed-width form (`2024-07-31T12:43:09.000-03:00`, or `...000Z`) are compared as
         text with the slice's bounds written at the same offset and width, which costs a fifth of converting
         each one to an instant; the greatest is found per offset and converted once per page.
         """
-        if not stream_slice or "start_time" not in stream_slice:
-            kept = list(records)
-            return kept, None
         start, end, seen, windows = self._slice_state(stream_slice)
-        cursor_field, primary_key = self.cursor_field, self.primary_key
-        kept: list = []
-        latest: Optional[Mapping[str, Any]] = None
+        primary_key, cursor_field = self.primary_key, self.cursor_field
+        kept: List[int] = []
+        latest: Optional[int] = None
         latest_ms: Optional[int] = None
-        greatest: dict[str, tuple[str, Mapping[str, Any]]] = {}  # per offset, the greatest ISO cursor kept
-        offset, low, high, top, top_data = "", "", "", "", None  # of the offset met last
+        greatest: dict[str, tuple[str, int]] = {}  # per offset, the greatest ISO cursor kept, and where
+        offset, low, high, top, top_at = "", "", "", "", -1  # of the offset met last
         read_iso, kept_append, seen_add = datetime.fromisoformat, kept.append, seen.add
-        for record in records:
-            data = record if type(record) is dict else record.data if isinstance(record, Record) else record
-            value = data.get(cursor_field)
+        for position, (value, key) in enumerate(zip(cursors, keys)):
             iso = type(value) is str and len(value) in _FIXED_WIDTHS and value[10] == "T" and value[19] == "." and value[23] in "Z+-"
             if iso:
                 try:
@@ -99,11 +119,11 @@ class ExactlyOnceSliceFilter(RecordFilter):
                     iso = False
             if iso:
                 if not offset or not value.endswith(offset):
-                    if top_data is not None:
-                        greatest[offset] = (top, top_data)
+                    if top_at >= 0:
+                        greatest[offset] = (top, top_at)
                     offset = value[23:]
                     low, high = windows.get(offset) or windows.setdefault(offset, _iso_window(start, end, offset))
-                    top, top_data = greatest.get(offset, ("", None))
+                    top, top_at = greatest.get(offset, ("", -1))
                 if not low <= value <= high:
                     continue
                 moment_ms = None
@@ -113,32 +133,31 @@ class ExactlyOnceSliceFilter(RecordFilter):
                     continue
             else:
                 moment_ms = cursor_epoch_ms(value, self.zone)
-                if moment_ms is not None and type(value) is str and _is_wall_clock(value):
-                    data[cursor_field] = value = utc_text(moment_ms)
+                if moment_ms is not None and to_utc is not None and type(value) is str and _is_wall_clock(value):
+                    to_utc(position, utc_text(moment_ms))
                 if moment_ms is None:
                     logger.warning(
-                        f"Record {primary_key}={data.get(primary_key)!r} has an unreadable {cursor_field} "
+                        f"Record {primary_key}={key!r} has an unreadable {cursor_field} "
                         f"({type(value).__name__}); emitting it as is."
                     )
                 elif not start <= moment_ms <= end:
                     continue
-            key = data.get(primary_key)
             if key is not None:
                 if key in seen:
                     continue
                 seen_add(key)
-            kept_append(record)
+            kept_append(position)
             if iso:
                 if value > top:
-                    top, top_data = value, data
+                    top, top_at = value, position
             elif moment_ms is not None and (latest_ms is None or moment_ms > latest_ms):
-                latest, latest_ms = record, moment_ms
-        if top_data is not None:
-            greatest[offset] = (top, top_data)
-        for value, data in greatest.values():
+                latest, latest_ms = position, moment_ms
+        if top_at >= 0:
+            greatest[offset] = (top, top_at)
+        for value, position in greatest.values():
             moment_ms = cursor_epoch_ms(value)
             if latest_ms is None or moment_ms > latest_ms:  # type: ignore[operator]
-                latest, latest_ms = data, moment_ms
+                latest, latest_ms = position, moment_ms
         return kept, latest
 
     def forget_slice(self) -> None:

@@ -4,17 +4,23 @@ Why not the CDK's `JsonDecoder`: the error handler (to check the page), the extr
 the paginator (for the next token and the page's size) all read the same page, and the decoder would parse it
 once for each of them with the standard library. The parse is kept on the response object itself, so it lives
 exactly as long as the answer does, whichever thread reads it.
+
+A page of records (`parsed_page`) is parsed in two steps: everything but its records, and the records as the
+bytes the API sent for each (`SentRecords`), checked to be objects; they are parsed into Python objects
+only when a reader asks for them (`page_records`). The error handler and the paginators never need more, and a
+reader that can pass the records on as sent (`fastpath/as_sent.py`) never parses them.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any, Hashable, Optional
 
+import msgspec
 import requests
 
 from source_8x8_cdr.components import page_json
-from source_8x8_cdr.components.paging_guard import keep_fingerprint
+from source_8x8_cdr.components.paging_guard import keep_fingerprint, keep_page_identity
 
 logger = logging.getLogger("airbyte")
 
@@ -38,6 +44,75 @@ def parsed_body(response: requests.Response) -> Any:
     return cached
 
 
+class SentRecords(list):
+    """The records of a page as the API sent them: the bytes of the whole list (`sent`), checked to hold objects
+    (and `null`s, `has_nulls`), one entry per record, parsed only when a reader asks for them (`parsed`)."""
+
+    def __init__(self, entries: list, sent: msgspec.Raw, has_nulls: bool) -> None:
+        super().__init__(entries)
+        self.sent = sent
+        self.has_nulls = has_nulls
+
+    def parsed(self) -> list:
+        """The records as Python objects (dicts, and None for `null` entries)."""
+        return _DECODE(self.sent)
+
+    def identity(self) -> Hashable:
+        """What identifies the page (`paging_guard`): its size and the bytes of its first and last records (at
+        most the first and last 2 KiB of the list)."""
+        sent = memoryview(self.sent)  # type: ignore[arg-type]
+        return (len(self), sent[:2048].tobytes(), sent[-2048:].tobytes())
+
+
+class _AnyObject(msgspec.Struct):
+    """Any JSON object (its members are skipped): to check, at C speed, that a list holds objects."""
+
+
+_TOP_LEVEL = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_OBJECTS_OR_NULLS = msgspec.json.Decoder(list[Optional[_AnyObject]])
+_DECODE = msgspec.json.Decoder().decode
+
+
+def parsed_page(response: requests.Response, records_field: str) -> Any:
+    """`parsed_body`, for an answer whose records are the list at `records_field` of an object: that list is a
+    `SentRecords` when every entry is an object or null (the page's other values are parsed as usual). A body
+    that is not such an object, or that msgspec cannot read this way (a lone surrogate, text that is not UTF-8),
+    is parsed whole by `parsed_body`."""
+    cached = response.__dict__.get(_PARSED)
+    if cached is not None or not records_field:
+        return cached if cached is not None else parsed_body(response)
+    content = response.content
+    try:
+        if not content.isascii():
+            content.decode("utf-8")  # msgspec checks only the strings it parses
+        top = _TOP_LEVEL.decode(content)
+        sent = top.get(records_field)
+        if sent is None:  # no records: the page is parsed whole (and refused)
+            return parsed_body(response)
+        entries = _OBJECTS_OR_NULLS.decode(sent)
+    except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object, or not a list of objects
+        return parsed_body(response)
+    body = {name: (_DECODE(value) if name != records_field else None) for name, value in top.items()}
+    body[records_field] = SentRecords(entries, sent, None in entries)
+    response.__dict__[_ODD_STRINGS] = False
+    response.__dict__[_PARSED] = body
+    return body
+
+
+def page_records_as_they_are(response: requests.Response, records_field: str) -> Any:
+    """What the page holds at `records_field` (the whole body when empty), as it is now: records kept as sent
+    (`SentRecords`) stay so."""
+    body = parsed_page(response, records_field)
+    return body.get(records_field) if records_field and isinstance(body, dict) else body
+
+
+def records_as_sent(response: requests.Response, records_field: str) -> Optional[SentRecords]:
+    """The page's records as sent, if the page kept them so (`parsed_page`) and no reader has parsed them yet."""
+    body = response.__dict__.get(_PARSED)
+    records = body.get(records_field) if records_field and type(body) is dict else None
+    return records if type(records) is SentRecords else None
+
+
 def has_odd_strings(response: requests.Response) -> bool:
     """Whether the page's strings may hold lone surrogates (`page_json`), to be replaced in its records."""
     return bool(response.__dict__.get(_ODD_STRINGS))
@@ -50,9 +125,11 @@ def keep_parsed_body(response: requests.Response, body: Any) -> None:
 
 def page_records(response: requests.Response, records_field: str) -> Any:
     """What the page holds at `records_field` (the whole body when empty): a list of records once the error
-    handler has accepted the page."""
-    body = parsed_body(response)
-    return body.get(records_field) if records_field and isinstance(body, dict) else body
+    handler has accepted the page (records kept as sent are parsed now, once)."""
+    records = page_records_as_they_are(response, records_field)
+    if type(records) is SentRecords:
+        parsed_page(response, records_field)[records_field] = records = records.parsed()
+    return records
 
 
 def records_in_page(response: requests.Response, records_field: str) -> int:
@@ -61,10 +138,14 @@ def records_in_page(response: requests.Response, records_field: str) -> int:
     parsed records once it has them. Also notes the page's fingerprint for `PagingLoopGuard`."""
     known = response.__dict__.get(_PAGE_SIZE)
     if known is None:
-        records = page_records(response, records_field)
+        records = page_records_as_they_are(response, records_field)
         known = len(records) if isinstance(records, list) else 0
         response.__dict__[_PAGE_SIZE] = known
-        keep_fingerprint(response, records)
+        if type(records) is SentRecords:
+            if known:
+                keep_page_identity(response, records.identity())
+        else:
+            keep_fingerprint(response, records)
     return known
 
 
@@ -90,7 +171,7 @@ def describe_malformed_page(body: Any, records_field: str, single_object_is_reco
             return None
         if not isinstance(records, list):
             return "an empty JSON object instead of a list" if single_object_is_record and isinstance(records, dict) else f"a JSON {type(body).__name__} instead of a list"
-    if not set(map(type, records)) <= _RECORD_OR_NULL:
+    if type(records) is not SentRecords and not set(map(type, records)) <= _RECORD_OR_NULL:  # SentRecords: checked when parsed
         return "a list with entries that are not objects"
     return None
 
@@ -102,6 +183,10 @@ def skip_null_entries(body: Any, records_field: str, api_name: str) -> None:
     """Drops the `null` entries of a page of records, with a warning: a null is no record, and failing the
     page for it would fail the same slice on every sync."""
     records = body.get(records_field) if records_field else body
+    if type(records) is SentRecords:
+        if not records.has_nulls:
+            return
+        body[records_field] = records = records.parsed()
     if isinstance(records, list) and None in records:
         records[:] = [record for record in records if record is not None]
         logger.warning(f"{api_name} sent a page with null entries among its records; they were skipped.")

@@ -10,7 +10,7 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
 from source_8x8_cdr.components.interpolation import interpolate
-from source_8x8_cdr.components.page_body import parsed_body, records_in_page
+from source_8x8_cdr.components.page_body import parsed_page, records_in_page
 from source_8x8_cdr.components.paging_guard import PagingLoopGuard
 
 
@@ -60,7 +60,7 @@ class ScrollIdPagination(PagedBySize):
         page_size_override: Optional[int] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> Optional[Any]:
-        body = parsed_body(response)
+        body = parsed_page(response, "data")
         if not isinstance(body, dict) or not records_in_page(response, "data"):
             return None
         self._guard.page(response, last_page_token_value is None, stream_slice)
@@ -112,7 +112,7 @@ class SearchTokenPagination(PagedBySize):
         page_size_override: Optional[int] = None,
         stream_slice: Optional[StreamSlice] = None,
     ) -> Optional[Any]:
-        body = parsed_body(response)
+        body = parsed_page(response, "records")
         if not isinstance(body, dict):
             return None
         current = last_page_token_value if isinstance(last_page_token_value, dict) else {}

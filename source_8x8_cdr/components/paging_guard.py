@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Hashable, Mapping, Optional
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -32,7 +32,12 @@ def keep_fingerprint(response: requests.Response, records: Any) -> None:
     slice, records do not come twice but when the server repeats itself). Costs two `repr`s per page.
     """
     if isinstance(records, list) and records:
-        response.__dict__[_FINGERPRINT] = hash((len(records), repr(records[0]), repr(records[-1])))
+        keep_page_identity(response, (len(records), repr(records[0]), repr(records[-1])))
+
+
+def keep_page_identity(response: requests.Response, identity: Hashable) -> None:
+    """Notes on the response what identifies its page of records (see `keep_fingerprint`)."""
+    response.__dict__[_FINGERPRINT] = hash(identity)
 
 
 @dataclass

@@ -7,15 +7,16 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
 
 * `PagedPartition` reads a slice with the stream's own retriever (requests, retries, paginator, restarts:
   all as the manifest declares them) and turns each answer into one `RecordPage`: the records the
-  stream's `ExactlyOnceSliceFilter` keeps, in the API's order, their values converted to the schema's
-  types by the stream's `TypedValues` a page at a time (`conversion.py`), before the filter as the manifest
-  declares (`transform_before_filtering`).
+  stream's `ExactlyOnceSliceFilter` keeps, in the API's order, their values in the schema's types, before the
+  filter as the manifest declares (`transform_before_filtering`). A page whose values already have those types
+  travels as the API sent it, each record's own bytes (`as_sent.py`); any other page is parsed and converted by
+  the stream's `TypedValues` a page at a time (`conversion.py`).
 * The page goes through the CDK's queue as one item. The stream's cursor observes it as its latest record
   (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
 * On the main thread, the concurrent source (`read_pages_in`) does for a page what the CDK does for a record (the
   stream is marked RUNNING at its first record, records are counted) and yields one `RecordPageMessage`.
-* The records are written as RECORD messages in the worker, with one orjson call per page
-  (`records_to_json`). The connector's entrypoint counts them for the state's `sourceStats` and writes the
+* The records are written as RECORD messages in the worker, with one join of their bytes (`sent_to_json`) or
+  one orjson call (`records_to_json`) per page. The connector's entrypoint counts them for the state's `sourceStats` and writes the
   bytes to stdout as they are; any other consumer of `read` gets ordinary record messages
   (`record_messages`).
 
@@ -60,7 +61,8 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from source_8x8_cdr.components import page_json
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
-from source_8x8_cdr.components.page_body import page_records
+from source_8x8_cdr.components.page_body import page_records_as_they_are, records_as_sent
+from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, sent_to_json
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
 from source_8x8_cdr.fastpath.spill import SpilledPage
 from source_8x8_cdr.components.conversion import Change as ChangeJson
@@ -77,23 +79,28 @@ class RecordPage:
     turn (`load`).
     """
 
-    def __init__(
-        self,
+    def __init__(self, lines: "JsonLines", count: int, latest: Mapping[str, Any], stream_name: str, stream_slice: StreamSlice) -> None:
+        self.data = latest
+        self.stream_name = stream_name
+        self.associated_slice = stream_slice
+        self.count = count
+        self.lines: JsonLines = lines
+        self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
+        self.on_disk: Optional[SpilledPage] = PAGES_IN_MEMORY.keep_on_disk(self.lines) if PAGES_IN_MEMORY.spills() else None
+        if self.on_disk is not None:
+            self.lines = ()
+
+    @classmethod
+    def of_records(
+        cls,
         records: List[Mapping[str, Any]],
         latest: Mapping[str, Any],
         stream_name: str,
         stream_slice: StreamSlice,
         changes: Optional[Mapping[int, List[ChangeJson]]] = None,
-    ) -> None:
-        self.data = latest
-        self.stream_name = stream_name
-        self.associated_slice = stream_slice
-        self.count = len(records)
-        self.lines: JsonLines = records_to_json(records, stream_name, changes)
-        self.holds_place = False  # whether it holds one of the `PAGES_IN_MEMORY` places
-        self.on_disk: Optional[SpilledPage] = PAGES_IN_MEMORY.keep_on_disk(self.lines) if PAGES_IN_MEMORY.spills() else None
-        if self.on_disk is not None:
-            self.lines = ()
+    ) -> "RecordPage":
+        """The page of these records (Python objects), written as JSON lines now."""
+        return cls(records_to_json(records, stream_name, changes), len(records), latest, stream_name, stream_slice)
 
     def load(self) -> None:
         """Its turn to be written has come: a page that waited on disk is read back (its file removed)."""
@@ -127,6 +134,7 @@ class PagedPartition(Partition):
         self._extractor = selector.extractor
         self._filter = selector.record_filter
         self._types = stream_types(selector)
+        self._as_sent = as_sent_reader(self._types, self._filter)
 
     def read(self) -> Iterable[RecordPage]:  # type: ignore[override]  # pages, which the CDK's cursor observes
         # The retriever's page loop: the requests, the paginator, the error handler's retries and restarts.
@@ -147,6 +155,31 @@ class PagedPartition(Partition):
     def _page_of_records(self, response: Optional[requests.Response]) -> Iterable[RecordPage]:
         if response is None:
             return
+        sent = records_as_sent(response, self._extractor.field) if self._as_sent is not None else None
+        as_sent = self._as_sent.read(sent) if sent is not None else None  # type: ignore[union-attr]
+        if as_sent is not None:
+            yield from self._page_as_sent(response, as_sent)
+        else:
+            yield from self._converted_page(response)
+
+    def _page_as_sent(self, response: requests.Response, page: AsSentPage) -> Iterable[RecordPage]:
+        """The records of a page whose values are in their declared types, written as the API sent them."""
+        cursors, records = page.cursors, page.records
+        if "start_time" in self._stream_slice:
+            kept, latest = self._filter.owned(cursors, page.keys, self._stream_slice)  # type: ignore[union-attr]
+        else:
+            kept, latest = list(range(len(records))), None
+        _drop_parsed_page(response, self._extractor.field)
+        if not kept:
+            PAGES_IN_MEMORY.give_back()
+            return
+        cursor = {self._filter.cursor_field: cursors[kept[-1] if latest is None else latest]}  # type: ignore[union-attr]
+        lines = sent_to_json([records[position] for position in kept], self.stream_name())
+        del page, records
+        yield self._passed_on(RecordPage(lines, len(kept), cursor, self.stream_name(), self._stream_slice))
+
+    def _converted_page(self, response: requests.Response) -> Iterable[RecordPage]:
+        """The records of a page parsed into Python objects and converted to their declared types."""
         records: Iterable[Any] = self._extractor.extract_records(response)
         changes = None
         if self._types is not None:
@@ -160,17 +193,21 @@ class PagedPartition(Partition):
         if not kept:
             PAGES_IN_MEMORY.give_back()
             return
-        page = RecordPage(kept, kept[-1] if latest is None else latest, self.stream_name(), self._stream_slice, changes)
-        page.holds_place = PAGES_IN_MEMORY.pass_on()
+        page = RecordPage.of_records(kept, kept[-1] if latest is None else latest, self.stream_name(), self._stream_slice, changes)
         del kept, records  # the page's JSON lines are what waits
-        yield page
+        yield self._passed_on(page)
+
+    @staticmethod
+    def _passed_on(page: RecordPage) -> RecordPage:
+        page.holds_place = PAGES_IN_MEMORY.pass_on()
+        return page
 
 
 def _drop_parsed_page(response: requests.Response, records_field: str) -> None:
     """Frees what the answer held once its kept records are taken: the parsed records (the paginator reads the
     page's size counted by the error handler, `records_in_page`) and the raw body. A worker keeps its last
     answer until its next one arrives, and would otherwise hold a whole page (up to 10 MB) while it waits."""
-    records = page_records(response, records_field)
+    records = page_records_as_they_are(response, records_field)
     if isinstance(records, list):
         records.clear()
     response._content = b""
@@ -189,6 +226,14 @@ class PagedPartitionFactory:
 def stream_types(selector: Any) -> Optional[StreamTypes]:
     """The conversions of the stream's `TypedValues` transformation, if the manifest declares one."""
     return next((each.types for each in getattr(selector, "transformations", ()) if type(each) is TypedValues), None)
+
+
+def as_sent_reader(types: Optional[StreamTypes], record_filter: Any) -> Optional[AsSentReader]:
+    """The stream's `AsSentReader` when its pages can travel as sent: it converts its records' types and filters
+    them by slice (the filter's cursor and key are what a page as sent yields)."""
+    if types is None or not isinstance(record_filter, ExactlyOnceSliceFilter):
+        return None
+    return AsSentReader.of(types, record_filter.cursor_field, record_filter.primary_key)
 
 
 def can_read_by_page(stream: Any) -> bool:

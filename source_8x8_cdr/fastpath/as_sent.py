@@ -1,0 +1,266 @@
+"""Pages whose records are already in their schema's types travel as the API sent them.
+
+Parsing every field of every record into Python objects, converting them (`conversion.py`) and writing them
+back as JSON is most of what the connector spends per record (`benchmark/README.md`). Most pages need none of
+it: their values already have the declared types. `AsSentReader` finds that out for a whole page in C and then
+writes each record's own bytes into its RECORD message:
+
+* The page's records arrive as sent (`page_body.SentRecords`: one `msgspec.Raw` per record).
+* msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`): each
+  declared field in its declared type or null, members the schema does not declare skipped (they travel as
+  sent). The decode refuses any other type: then the page takes the converting path (`PagedPartition`), which
+  converts and reports as `TypedValues` does.
+* Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, one C split of the
+  page per member and a few C calls per record:
+  * a `date-time` at the top level with a UTC offset becomes the same instant in UTC (`"...T12:43:09.000-03:00"`
+    becomes `"...T15:43:09.000Z"`; each minute of an hour and offset is written once, `conversion.utc_minutes`);
+  * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (`1`), once the
+    conversion has met that field as text (`StreamTypes.integers_met_as_text`): only those fields are rewritten.
+
+  The member is found by its exact text (`"timestamp":`). The decode then proves the rewrite: the rewritten
+  members must hold UTC text and integers, and each must occur once per record that has it (a member spelled with
+  spaces around its colon, or the same member in a nested object, sends the page to the converting path, as
+  does a time without an offset, text that is not an instant or an integer, a page with a line break (a RECORD
+  message is one line), or a `null` entry).
+* The records' bytes are then read off the rewritten page (`msgspec.Raw` each), the slice filter keeps records by
+  their cursors and keys (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD
+  lines in one call (`sent_to_json`).
+
+What differs from the converting path: nothing a JSON reader sees. The bytes keep the API's member order and
+spelling (`1.50` stays `1.50`, escapes stay escaped); a member the API sent twice stays twice (JSON readers
+take the last one, as the converting path does).
+
+Why not the manifest: this is how the fast path moves a page (`pages.py`), not a declarative step; the CDK's
+record path needs each record as a Python mapping.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from operator import attrgetter
+from itertools import islice, product
+from typing import Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+import msgspec
+import orjson
+
+from source_8x8_cdr.components.conversion import StreamTypes, declared_type, utc_instant, utc_minutes
+from source_8x8_cdr.components.page_body import SentRecords
+
+_SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
+_UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
+_ENTRIES = msgspec.json.Decoder(List[msgspec.Raw])
+
+
+def checking_type(
+    properties: Mapping[str, Mapping[str, Any]], name: str, rewritten: frozenset = frozenset(), top: bool = True
+) -> type:
+    """The msgspec struct that decodes a record only when its declared fields hold their declared types (or null).
+
+    A nested `date-time` must be UTC text (`...Z`); the top-level ones have been rewritten. A member in `rewritten`
+    reads as `msgspec.UNSET` when absent (and None when null), so that its occurrences can be counted. A `number`
+    may be any JSON number (msgspec reads an integer as a float here; the bytes are what travel).
+    """
+    fields = []
+    for position, (field, node) in enumerate(properties.items()):
+        kind = declared_type(node)
+        if kind == "object":
+            value: Any = checking_type(node.get("properties") or {}, f"{name}_{position}", top=False)
+        elif kind == "array":
+            item = node.get("items") or {}
+            value = List[Optional[_SCALARS[declared_type(item)]]]  # type: ignore[misc]  # `conversion` has only lists of scalars
+        elif kind == "string" and node.get("format") == "date-time" and not top:
+            value = _UTC_TEXT
+        else:
+            value = _SCALARS[kind]
+        if top and field in rewritten:
+            fields.append((f"f{position}", Union[value, None, msgspec.UnsetType], msgspec.field(default=msgspec.UNSET, name=field)))
+        else:
+            fields.append((f"f{position}", Optional[value], msgspec.field(default=None, name=field)))
+    return msgspec.defstruct(name, fields)
+
+
+# Per minute and UTC offset met (`"2024-07-31T12:43` + `-03:00"`, as bytes, the closing quote included), that
+# minute in UTC with its opening quote (`"2024-07-31T15:43`), as `conversion.utc_minutes` writes it; emptied when
+# it holds a month of hours.
+_UTC_MINUTES: Dict[bytes, bytes] = {}
+_UTC_MINUTES_KEPT = 60 * 24 * 31
+_MINUTE_NAMES = tuple(b":%02d" % number for number in range(60))
+# `:09.000`, its digits read as `a` (0-5) or `b` (6-9): valid seconds and milliseconds.
+_DIGIT_CLASSES = bytes.maketrans(b"0123456789", b"aaaaaabbbb")
+_SECONDS_AND_MILLISECONDS = frozenset(b":a%c.%c%c%c" % digits for digits in product(b"ab", repeat=4))
+
+
+def _in_utc(pieces: List[bytes]) -> Optional[List[bytes]]:
+    """The pieces of a page split at a `date-time` member, each starting with the member's value, with each text
+    at an offset written in UTC (null and UTC text stay); None when a value is anything else (not an instant with
+    an offset, or spelled with a space after the colon)."""
+    minutes, classes, valid = _UTC_MINUTES, _DIGIT_CLASSES, _SECONDS_AND_MILLISECONDS
+    rewritten = [pieces[0]]
+    append = rewritten.append
+    for piece in islice(pieces, 1, None):
+        # The usual case, a few C calls: `"2024-07-31T12:43:09.000-03:00"` in a minute and offset met before.
+        minute = minutes.get(piece[1:17] + piece[24:31])
+        if minute is not None:
+            seconds = piece[17:24]
+            if seconds.translate(classes) in valid:
+                append(minute + seconds + b"Z" + piece[30:])
+                continue
+        piece = _in_utc_slowly(piece)  # type: ignore[assignment]
+        if piece is None:
+            return None
+        append(piece)
+    return rewritten
+
+
+def _in_utc_slowly(piece: bytes) -> Optional[bytes]:
+    if piece[:1] != b'"':
+        return piece if piece[:4] == b"null" else None  # a space after the colon, or not text: the converting path
+    end = piece.find(b'"', 1)
+    value = piece[1:end]
+    if end < 0 or b"\\" in value:
+        return None
+    text = value.decode("utf-8", "replace")
+    if text.endswith("Z"):
+        return piece  # UTC text, which the conversion leaves as it is
+    utc = utc_instant(text)
+    if utc is None:
+        return None
+    hour = utc_minutes(text)
+    if hour is not None:
+        if len(_UTC_MINUTES) >= _UTC_MINUTES_KEPT:
+            _UTC_MINUTES.clear()
+        date_and_hour, offset = value[:13], value[23:] + b'"'
+        # 60 keys and values in a few C calls (a minute at a time would cost more than the hour's records).
+        keys = (date_and_hour + (offset + b"\n" + date_and_hour).join(_MINUTE_NAMES) + offset).split(b"\n")
+        values = ("\"" + "\n\"".join(hour.values())).encode().split(b"\n")
+        _UTC_MINUTES.update(zip(keys, values))
+    return b'"' + utc.encode() + piece[end:]
+
+
+def _as_integers(pieces: List[bytes]) -> Optional[List[bytes]]:
+    """The pieces of a page split at an integer member, with each text of digits written as the integer (`"01"`
+    -> `1`); None when a value is anything else than digits, as text or not, or null."""
+    small = _SMALL_INTEGERS
+    rewritten = [pieces[0]]
+    append = rewritten.append
+    for piece in islice(pieces, 1, None):
+        if piece[:1] != b'"':
+            if piece[:4] != b"null" and not piece[:1].isdigit():
+                return None  # a space after the colon, a negative number or not a number: the converting path
+            append(piece)  # an integer or null
+            continue
+        end = piece.find(b'"', 1) + 1
+        integer = small.get(piece[:end])
+        if integer is None:
+            digits = piece[1 : end - 1]
+            if not end or not digits.isdigit() or end > 4000:
+                return None
+            integer = b"%d" % int(digits)
+        append(integer + piece[end:])
+    return rewritten
+
+
+_SMALL_INTEGERS = {b'"%d"' % number: b"%d" % number for number in range(1000)}  # `"12"` -> `12`
+
+
+@dataclass(frozen=True)
+class _Rewrite:
+    attribute: str  # of the checking struct
+    member: bytes  # `"timestamp":`
+    rewrite: Callable[[List[bytes]], Optional[List[bytes]]]
+
+    def apply(self, page: bytes) -> Tuple[Optional[bytes], int]:
+        """The page rewritten, and how many times the member occurs in it."""
+        pieces = page.split(self.member)
+        rewritten = self.rewrite(pieces) if len(pieces) > 1 else pieces
+        return (None if rewritten is None else self.member.join(rewritten)), len(pieces) - 1
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What reads a page, for the integers met as text so far."""
+
+    decoder: msgspec.json.Decoder
+    rewrites: Tuple[_Rewrite, ...]
+    integers_as_text: frozenset
+
+
+@dataclass
+class AsSentPage:
+    """A page's records as they will be written (`msgspec.Raw` each), with their cursors (UTC) and keys."""
+
+    records: List[Any]
+    cursors: List[Any]
+    keys: List[Any]
+
+
+class AsSentReader:
+    """Reads a stream's pages of records as sent, where their values allow it (see the module docstring)."""
+
+    def __init__(self, types: StreamTypes, cursor_field: str, primary_key: str) -> None:
+        self._types = types
+        self._properties: Dict[str, Mapping[str, Any]] = types.schema.get("properties") or {}
+        names = list(self._properties)
+        self._cursor = attrgetter(f"f{names.index(cursor_field)}")
+        self._key = attrgetter(f"f{names.index(primary_key)}")
+        self._reading = self._reading_for(frozenset())
+
+    @classmethod
+    def of(cls, types: Optional[StreamTypes], cursor_field: str, primary_key: str) -> Optional["AsSentReader"]:
+        """The reader for a stream whose schema declares its cursor and key, else None."""
+        properties = (types.schema.get("properties") or {}) if types is not None else {}
+        if types is None or cursor_field not in properties or primary_key not in properties:
+            return None
+        return cls(types, cursor_field, primary_key)
+
+    def read(self, records: SentRecords) -> Optional[AsSentPage]:
+        """The page as sent, with its rewrites; None when it must take the converting path."""
+        reading = self._current_reading()
+        page: Optional[bytes] = bytes(records.sent)
+        if records.has_nulls or b"\n" in page or b"\r" in page:  # type: ignore[operator]
+            return None
+        occurrences = []
+        for rewrite in reading.rewrites:
+            page, count = rewrite.apply(page)  # type: ignore[arg-type]
+            if page is None:
+                return None
+            occurrences.append((rewrite.attribute, count))
+        try:
+            checked = reading.decoder.decode(page)
+        except msgspec.DecodeError:  # a value of another type than declared (msgspec's ValidationError)
+            return None
+        for attribute, count in occurrences:
+            values = list(map(attrgetter(attribute), checked))
+            if len(values) - values.count(msgspec.UNSET) != count:
+                return None  # the member also occurs elsewhere, or is spelled otherwise in some record
+        return AsSentPage(_ENTRIES.decode(page), list(map(self._cursor, checked)), list(map(self._key, checked)))
+
+    def _current_reading(self) -> _Reading:
+        learned = self._types.integers_met_as_text
+        reading = self._reading
+        if learned != reading.integers_as_text:
+            self._reading = reading = self._reading_for(learned)
+        return reading
+
+    def _reading_for(self, integers_as_text: frozenset) -> _Reading:
+        rewrites, rewritten = [], set()
+        for position, (field, node) in enumerate(self._properties.items()):
+            if field in integers_as_text:
+                rewrite: Optional[Callable[[List[bytes]], Optional[List[bytes]]]] = _as_integers
+            elif declared_type(node) == "string" and node.get("format") == "date-time":
+                rewrite = _in_utc
+            else:
+                continue
+            rewrites.append(_Rewrite(f"f{position}", orjson.dumps(field) + b":", rewrite))
+            rewritten.add(field)
+        record = checking_type(self._properties, "Checked", frozenset(rewritten))
+        return _Reading(msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text)
+
+
+def sent_to_json(records: List[Any], stream: str) -> Tuple[bytes, bytes, bytes]:
+    """RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, in one join."""
+    start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
+    end = b',"emitted_at":%d}}' % (time.time_ns() // 1_000_000)
+    return (start, (end + b"\n" + start).join(records), end)

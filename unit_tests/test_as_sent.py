@@ -1,0 +1,206 @@
+"""Pages that travel as the API sent them (`source_8x8_cdr/fastpath/as_sent.py`).
+
+The contract: a page the reader accepts yields, record for record, exactly what the converting path
+(`StreamTypes.convert_page`) makes of it, with no change to report; any other page is left to the converting
+path (the reader answers None). End to end, on the emulator's pages, `integration_tests/test_reads_emulator.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, List, Optional
+
+import msgspec
+import orjson
+import pytest
+
+from source_8x8_cdr.components.conversion import StreamTypes
+from source_8x8_cdr.components.page_body import NOT_JSON, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
+from source_8x8_cdr.fastpath.as_sent import AsSentReader, sent_to_json
+from unit_tests.component_inputs import a_response
+
+
+def _cdr(**fields: Any) -> dict:
+    record = {
+        "agent": "Jane Berg",
+        "from": "15553444612",
+        "disposition": "answered",
+        "duration": "00:01:35",
+        "queue": None,
+        "to": "31208112458006",
+        "timestamp": "2026-10-02T21:43:09.120-03:00",
+        "uuid": "f01c9bd0",
+        "wrapup_code": "0101",
+        "type": "inbound",
+        "agent_id": 52765,
+        "cpc": 0.2033,
+    }
+    record.update(fields)
+    return record
+
+
+def _call(**fields: Any) -> dict:
+    record = {"callId": "1707280000000", "startTimeUTC": 1790899200000, "callLegCount": "2", "departments": ["Sales"], "missed": "Missed"}
+    record.update(fields)
+    return record
+
+
+def _sent(body: bytes) -> SentRecords:
+    response = a_response(b'{"records":' + body + b"}")
+    records = parsed_page(response, "records")["records"]
+    assert type(records) is SentRecords
+    return records
+
+
+def _as_converted(stream: str, records: List[dict]) -> List[dict]:
+    """What the converting path emits for these records (and that it reports no change)."""
+    converted = copy.deepcopy(records)
+    assert StreamTypes.of_stream(stream).convert_page(converted) == {}
+    return converted
+
+
+def _read(reader: AsSentReader, body: bytes) -> Optional[List[dict]]:
+    page = reader.read(_sent(body))
+    return None if page is None else [json.loads(bytes(record)) for record in page.records]  # exact integers at any size
+
+
+def _cdr_reader() -> AsSentReader:
+    reader = AsSentReader.of(StreamTypes.of_stream("contact_center_cdrs"), "timestamp", "uuid")
+    assert reader is not None
+    return reader
+
+
+class TestContactCenterPagesAsSent:
+    @pytest.mark.parametrize(
+        "timestamp, in_utc",
+        [
+            ("2026-10-02T21:43:09.120-03:00", "2026-10-03T00:43:09.120Z"),  # across midnight
+            ("2026-10-02T21:43:09.120+05:30", "2026-10-02T16:13:09.120Z"),  # a half-hour offset
+            ("2026-10-02T00:00:00.000+00:00", "2026-10-02T00:00:00.000Z"),
+            ("2026-10-02T00:00:00.000Z", "2026-10-02T00:00:00.000Z"),
+        ],
+    )
+    def test_given_timestamps_at_offsets_when_read_as_sent_then_each_is_the_instant_in_utc_as_the_conversion_writes_it(
+        self, timestamp: str, in_utc: str
+    ) -> None:
+        records = [_cdr(uuid=f"r{index}", timestamp=timestamp) for index in range(3)]
+        reader = _cdr_reader()
+
+        first, again = _read(reader, orjson.dumps(records)), _read(reader, orjson.dumps(records))  # minutes met before
+
+        assert first == again == _as_converted("contact_center_cdrs", records)
+        assert {record["timestamp"] for record in first} == {in_utc}  # type: ignore[union-attr]
+
+    def test_given_a_page_as_sent_when_read_then_its_cursors_are_utc_and_its_keys_in_order(self) -> None:
+        page = _cdr_reader().read(_sent(orjson.dumps([_cdr(uuid="a"), _cdr(uuid="b", timestamp=None)])))
+
+        assert page is not None
+        assert page.keys == ["a", "b"]
+        assert page.cursors == ["2026-10-03T00:43:09.120Z", None]
+
+    def test_given_fields_the_schema_lacks_when_read_then_their_bytes_travel_as_sent(self) -> None:
+        body = b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120-03:00","cpc":1.50,"new":{"deep":[1,"\\u00e9"]}}]'
+
+        page = _cdr_reader().read(_sent(body))
+
+        assert page is not None
+        assert bytes(page.records[0]) == b'{"uuid":"a","timestamp":"2026-10-03T00:43:09.120Z","cpc":1.50,"new":{"deep":[1,"\\u00e9"]}}'
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(orjson.dumps([_cdr(agent_id="52765")]), id="integer_as_text"),
+            pytest.param(orjson.dumps([_cdr(agent_id=3.0)]), id="integer_as_float"),
+            pytest.param(orjson.dumps([_cdr(uuid=12)]), id="string_as_number"),
+            pytest.param(orjson.dumps([_cdr(sla=[{"time_to_reply": "00:01:00"}])]), id="object_as_list"),
+            pytest.param(orjson.dumps([_cdr(sla="")]), id="object_as_empty_text"),
+            pytest.param(orjson.dumps([_cdr(timestamp="2026-10-02T21:43:09.120")]), id="wall_clock_timestamp"),
+            pytest.param(orjson.dumps([_cdr(timestamp="2026-10-02T21:43:61.120-03:00")]), id="second_61"),
+            pytest.param(orjson.dumps([_cdr(timestamp="yesterday")]), id="not_an_instant"),
+            pytest.param(orjson.dumps([_cdr(timestamp=1790899200000)]), id="epoch_milliseconds"),
+            pytest.param(b'[{"uuid":"a","timestamp": "2026-10-02T21:43:09.120-03:00"}]', id="space_after_colon"),
+            pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120-03:00",\n"to":"1"}]', id="line_break"),
+            pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120\\u002d03:00"}]', id="escaped_character"),
+            pytest.param(
+                b'[{"uuid":"a","x":{"timestamp":"2026-10-02T21:43:09.120-03:00"},"timestamp":"2026-10-02T21:43:09.120-03:00"}]',
+                id="member_also_nested",
+            ),
+            pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120-03:00"},null]', id="null_entry"),
+        ],
+    )
+    def test_given_a_value_the_conversion_must_handle_when_read_then_the_page_takes_the_converting_path(self, body: bytes) -> None:
+        assert _cdr_reader().read(_sent(body)) is None
+
+    def test_given_a_page_as_sent_when_written_then_one_record_message_per_line_with_the_bytes_as_data(self) -> None:
+        start, middle, end = sent_to_json([msgspec.Raw(b'{"a":1}'), b'{"b":2}'], "s")
+
+        lines = (start + middle + end).split(b"\n")
+
+        assert [orjson.loads(line)["record"]["data"] for line in lines] == [{"a": 1}, {"b": 2}]
+        assert {orjson.loads(line)["record"]["stream"] for line in lines} == {"s"}
+
+
+class TestWorkAnalyticsPagesAsSent:
+    def test_given_integers_sent_as_text_before_the_conversion_met_them_when_read_then_converting_path(self) -> None:
+        reader = AsSentReader.of(StreamTypes.of_stream("call_records"), "startTimeUTC", "callId")
+
+        assert reader is not None and reader.read(_sent(orjson.dumps([_call()]))) is None
+
+    @pytest.mark.parametrize("count, written", [("2", 2), ("02", 2), ("123456789012345678901234567890", 123456789012345678901234567890)])
+    def test_given_an_integer_the_conversion_met_as_text_when_read_then_written_as_the_integer(self, count: str, written: int) -> None:
+        types = StreamTypes.of_stream("call_records")
+        types.convert_page([_call()])  # the converting path meets `callLegCount: "2"`
+        reader = AsSentReader.of(types, "startTimeUTC", "callId")
+        records = [_call(callId="1", callLegCount=count), _call(callId="2", callLegCount=7), _call(callId="3", callLegCount=None)]
+
+        read = _read(reader, orjson.dumps(records))  # type: ignore[arg-type]
+
+        assert read == [{**records[0], "callLegCount": written}, records[1], records[2]]
+        assert types.integers_met_as_text == {"callLegCount"}
+
+    @pytest.mark.parametrize("count", ["n/a", "-1", "", "1.0"])
+    def test_given_an_integer_text_that_is_not_digits_when_read_then_converting_path(self, count: str) -> None:
+        types = StreamTypes.of_stream("call_records")
+        types.convert_page([_call()])
+        reader = AsSentReader.of(types, "startTimeUTC", "callId")
+
+        assert reader.read(_sent(orjson.dumps([_call(callLegCount=count)]))) is None  # type: ignore[union-attr]
+
+    def test_given_a_list_of_text_with_a_number_when_read_then_converting_path(self) -> None:
+        reader = AsSentReader.of(StreamTypes.of_stream("call_records"), "startTimeUTC", "callId")
+        body = orjson.dumps([{"callId": "1", "startTimeUTC": 1790899200000, "departments": ["Sales", 7]}])
+
+        assert reader.read(_sent(body)) is None  # type: ignore[union-attr]
+
+
+class TestPageKeptAsSent:
+    def test_given_a_page_of_objects_when_parsed_then_its_records_are_kept_as_sent_until_a_reader_asks(self) -> None:
+        response = a_response(b'{"records":[{"uuid":"a"},{"uuid":"b"}],"search_token":"t"}')
+
+        body = parsed_page(response, "records")
+
+        assert type(body["records"]) is SentRecords and body["search_token"] == "t"
+        assert records_in_page(response, "records") == 2 and describe_malformed_page(body, "records") is None
+        assert page_records(response, "records") == [{"uuid": "a"}, {"uuid": "b"}]
+
+    @pytest.mark.parametrize(
+        "content, problem",
+        [
+            (b'{"records":[{"uuid":"a"},7]}', "a list with entries that are not objects"),
+            (b'{"records":{"uuid":"a"}}', "a JSON object without a `records` list"),
+            (b'{"records":[{"uuid":"\xff"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
+        ],
+        ids=["a_number_among_records", "an_object_instead_of_a_list", "not_utf8"],
+    )
+    def test_given_a_page_that_is_not_a_list_of_objects_when_parsed_then_described_as_malformed(self, content: bytes, problem: str) -> None:
+        response = a_response(content)
+
+        assert describe_malformed_page(parsed_page(response, "records"), "records") == problem
+
+    def test_given_a_lone_surrogate_when_parsed_then_parsed_whole_and_the_records_are_objects(self) -> None:
+        response = a_response(b'{"records":[{"text":"\\ud83d"}]}')
+
+        body = parsed_page(response, "records")
+
+        assert body is not NOT_JSON and type(body["records"]) is list and body["records"][0]["text"] == "\ud83d"

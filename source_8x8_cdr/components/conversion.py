@@ -249,8 +249,8 @@ def utc_instant(value: str) -> Optional[str]:
 
 
 def utc_minutes(value: str) -> Optional[Dict[str, str]]:
-    """For a fixed-width instant with an offset (`2024-07-31T12:43:09.000-03:00`), the UTC text of each minute of
-    its hour at its offset (`{":43": "2024-07-31T15:43"}`, as `_utc_text` writes them); None when it is no such
+    """For a fixed-width instant with an offset (`2024-07-31T12:43:09.000+05:30`), the UTC text of each minute of
+    its hour at its offset (`{":43": "2024-07-31T07:13"}`, as `_utc_text` writes them); None when it is no such
     instant."""
     if len(value) != 29 or value[10] != "T" or value[13] != ":" or value[23] not in "+-":
         return None

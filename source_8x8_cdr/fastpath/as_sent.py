@@ -13,7 +13,8 @@ writes each record's own bytes into its RECORD message:
 * Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, one C split of the
   page per member and a few C calls per record:
   * a `date-time` at the top level with a UTC offset becomes the same instant in UTC (`"...T12:43:09.000-03:00"`
-    becomes `"...T15:43:09.000Z"`; each minute of an hour and offset is written once, `conversion.utc_minutes`);
+    becomes `"...T15:43:09.000Z"`; each hour of a whole-hour offset, or each minute of another, is converted once,
+    and the rest of the time is checked and kept);
   * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (`1`), once the
     conversion has met that field as text (`StreamTypes.integers_met_as_text`): only those fields are rewritten.
 
@@ -78,17 +79,21 @@ def checking_type(
             fields.append((f"f{position}", Union[value, None, msgspec.UnsetType], msgspec.field(default=msgspec.UNSET, name=field)))
         else:
             fields.append((f"f{position}", Optional[value], msgspec.field(default=None, name=field)))
-    return msgspec.defstruct(name, fields)
+    return msgspec.defstruct(name, fields, gc=False)  # decoded values form no reference cycles: untracked
 
 
-# Per minute and UTC offset met (`"2024-07-31T12:43` + `-03:00"`, as bytes, the closing quote included), that
-# minute in UTC with its opening quote (`"2024-07-31T15:43`), as `conversion.utc_minutes` writes it; emptied when
-# it holds a month of hours.
+# Per hour and whole-hour UTC offset met (`2024-07-31T12` + `-03:00"`, as bytes, the closing quote included), that
+# hour in UTC with its opening quote (`"2024-07-31T15`): at such an offset the minutes and seconds stay as they are.
+# At other offsets (`+05:30`), per minute (`2024-07-31T12:43` + `+05:30"`), that minute in UTC (`"2024-07-31T07:13`).
+# Each emptied when it holds a year of hours, or a month of one offset's minutes.
+_UTC_HOURS: Dict[bytes, bytes] = {}
+_UTC_HOURS_KEPT = 24 * 366
 _UTC_MINUTES: Dict[bytes, bytes] = {}
 _UTC_MINUTES_KEPT = 60 * 24 * 31
 _MINUTE_NAMES = tuple(b":%02d" % number for number in range(60))
-# `:09.000`, its digits read as `a` (0-5) or `b` (6-9): valid seconds and milliseconds.
+# `:43:09.000`, its digits read as `a` (0-5) or `b` (6-9): valid minutes, seconds and milliseconds.
 _DIGIT_CLASSES = bytes.maketrans(b"0123456789", b"aaaaaabbbb")
+_MINUTES_TO_MILLISECONDS = frozenset(b":a%c:a%c.%c%c%c" % digits for digits in product(b"ab", repeat=5))
 _SECONDS_AND_MILLISECONDS = frozenset(b":a%c.%c%c%c" % digits for digits in product(b"ab", repeat=4))
 
 
@@ -96,16 +101,21 @@ def _in_utc(pieces: List[bytes]) -> Optional[List[bytes]]:
     """The pieces of a page split at a `date-time` member, each starting with the member's value, with each text
     at an offset written in UTC (null and UTC text stay); None when a value is anything else (not an instant with
     an offset, or spelled with a space after the colon)."""
-    minutes, classes, valid = _UTC_MINUTES, _DIGIT_CLASSES, _SECONDS_AND_MILLISECONDS
+    hours, classes, valid = _UTC_HOURS, _DIGIT_CLASSES, _MINUTES_TO_MILLISECONDS
     rewritten = [pieces[0]]
     append = rewritten.append
     for piece in islice(pieces, 1, None):
-        # The usual case, a few C calls: `"2024-07-31T12:43:09.000-03:00"` in a minute and offset met before.
-        minute = minutes.get(piece[1:17] + piece[24:31])
-        if minute is not None:
-            seconds = piece[17:24]
-            if seconds.translate(classes) in valid:
-                append(minute + seconds + b"Z" + piece[30:])
+        # The usual case, a few C calls: `"2024-07-31T12:43:09.000-03:00"` in an hour and offset met before.
+        hour = hours.get(piece[1:14] + piece[24:31])
+        if hour is not None:
+            minutes = piece[14:24]
+            if minutes.translate(classes) in valid:
+                append(hour + minutes + b"Z" + piece[30:])
+                continue
+        else:
+            minute = _UTC_MINUTES.get(piece[1:17] + piece[24:31])
+            if minute is not None and piece[17:24].translate(classes) in _SECONDS_AND_MILLISECONDS:
+                append(minute + piece[17:24] + b"Z" + piece[30:])
                 continue
         piece = _in_utc_slowly(piece)  # type: ignore[assignment]
         if piece is None:
@@ -127,16 +137,25 @@ def _in_utc_slowly(piece: bytes) -> Optional[bytes]:
     utc = utc_instant(text)
     if utc is None:
         return None
-    hour = utc_minutes(text)
-    if hour is not None:
-        if len(_UTC_MINUTES) >= _UTC_MINUTES_KEPT:
-            _UTC_MINUTES.clear()
-        date_and_hour, offset = value[:13], value[23:] + b'"'
-        # 60 keys and values in a few C calls (a minute at a time would cost more than the hour's records).
-        keys = (date_and_hour + (offset + b"\n" + date_and_hour).join(_MINUTE_NAMES) + offset).split(b"\n")
-        values = ("\"" + "\n\"".join(hour.values())).encode().split(b"\n")
-        _UTC_MINUTES.update(zip(keys, values))
+    if end == 30 and value[26:] == b":00" and text[14:16] == utc[14:16]:  # a whole-hour offset: its hour is kept
+        if len(_UTC_HOURS) >= _UTC_HOURS_KEPT:
+            _UTC_HOURS.clear()
+        _UTC_HOURS[value[:13] + value[23:] + b'"'] = b'"' + utc[:13].encode()
+    elif end == 30:
+        _remember_minutes(value, utc_minutes(text))
     return b'"' + utc.encode() + piece[end:]
+
+
+def _remember_minutes(value: bytes, minutes: Optional[Dict[str, str]]) -> None:
+    """Keeps the UTC text of each minute of `value`'s hour at its offset (60 keys and values in a few C calls: a
+    minute at a time would cost more than the hour's records)."""
+    if minutes is None:
+        return
+    if len(_UTC_MINUTES) >= _UTC_MINUTES_KEPT:
+        _UTC_MINUTES.clear()
+    date_and_hour, offset = value[:13], value[23:] + b'"'
+    keys = (date_and_hour + (offset + b"\n" + date_and_hour).join(_MINUTE_NAMES) + offset).split(b"\n")
+    _UTC_MINUTES.update(zip(keys, ('"' + '\n"'.join(minutes.values())).encode().split(b"\n")))
 
 
 def _as_integers(pieces: List[bytes]) -> Optional[List[bytes]]:

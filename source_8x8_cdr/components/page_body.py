@@ -64,7 +64,7 @@ class SentRecords(list):
         return (len(self), sent[:2048].tobytes(), sent[-2048:].tobytes())
 
 
-class _AnyObject(msgspec.Struct):
+class _AnyObject(msgspec.Struct, gc=False):
     """Any JSON object (its members are skipped): to check, at C speed, that a list holds objects."""
 
 

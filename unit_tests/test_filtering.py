@@ -190,3 +190,34 @@ class TestExactlyOnceSliceFilter:
         records = [{"timestamp": "2026-06-01T10:00:00.000Z", "from": "1"}, {"timestamp": "2026-06-01T11:00:00.000Z", "from": "2"}]
 
         assert len(list(_slice_filter().filter_records(records, stream_state={}, stream_slice=_DAY_ONE))) == 2
+
+
+class TestOwnedChecked:
+    """`owned_checked` answers what `owned` answers, for cursors that are all epoch milliseconds or fixed-width UTC
+    instants (or None): its shortcut (a page all in the slice, no key twice) must never decide otherwise."""
+
+    _IN = ["2026-06-01T00:00:00.000Z", "2026-06-01T12:00:00.000Z", "2026-06-01T23:59:59.999Z"]
+    _OUT = ["2026-05-31T23:59:59.999Z", "2026-06-02T00:00:00.000Z"]
+
+    @pytest.mark.parametrize(
+        "cursors, keys",
+        [
+            pytest.param(_IN, ["a", "b", "c"], id="all_in_the_slice"),
+            pytest.param(_IN + _OUT, ["a", "b", "c", "d", "e"], id="some_outside"),
+            pytest.param(_IN, ["a", "b", "a"], id="a_key_twice"),
+            pytest.param(_IN, ["a", None, "c"], id="a_record_without_key"),
+            pytest.param([_IN[0], None, _IN[2]], ["a", "b", "c"], id="a_record_without_cursor"),
+            pytest.param(["2026-06-01T12:00:00.000Z", "2026-06-01T12:00:00.000Z"], ["a", "b"], id="the_greatest_twice"),
+            pytest.param([1780272000000, 1780358399999, 1780315200000], ["a", "b", "c"], id="epoch_milliseconds"),
+            pytest.param([1780272000000, 1780358400000], ["a", "b"], id="epoch_milliseconds_past_the_end"),
+            pytest.param([1780272000, 1780272001], ["a", "b"], id="epoch_seconds"),
+            pytest.param([], [], id="no_records"),
+        ],
+    )
+    def test_given_checked_cursors_when_owned_then_the_same_records_and_latest_as_the_record_loop(self, cursors: List[Any], keys: List[Any]) -> None:
+        checked, looped = _slice_filter(), _slice_filter()
+        for record_filter in (checked, looped):
+            record_filter.owned(["2026-06-01T06:00:00.000Z"], ["seen"], _DAY_ONE)  # a key the slice has emitted already
+
+        assert checked.owned_checked(list(cursors), list(keys), _DAY_ONE) == looped.owned(list(cursors), list(keys), _DAY_ONE)
+        assert checked.owned_checked(list(cursors), ["seen"] * len(keys), _DAY_ONE) == looped.owned(list(cursors), ["seen"] * len(keys), _DAY_ONE)

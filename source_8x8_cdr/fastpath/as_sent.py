@@ -47,6 +47,7 @@ import msgspec
 import orjson
 
 from source_8x8_cdr.components.conversion import StreamTypes, declared_type, utc_instant, utc_minutes
+from source_8x8_cdr.components.filtering import is_utc_instant
 from source_8x8_cdr.components.page_body import SentRecords
 
 _SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
@@ -132,10 +133,10 @@ def _in_utc_slowly(piece: bytes) -> Optional[bytes]:
     if end < 0 or b"\\" in value:
         return None
     text = value.decode("utf-8", "replace")
-    if text.endswith("Z"):
-        return piece  # UTC text, which the conversion leaves as it is
+    if text.endswith("Z"):  # UTC text, which the conversion leaves as it is: kept when it is a fixed-width instant
+        return piece if is_utc_instant(text) else None
     utc = utc_instant(text)
-    if utc is None:
+    if utc is None or not is_utc_instant(utc):  # microseconds: the converting path (cursors are compared at one width)
         return None
     if end == 30 and value[26:] == b":00" and text[14:16] == utc[14:16]:  # a whole-hour offset: its hour is kept
         if len(_UTC_HOURS) >= _UTC_HOURS_KEPT:

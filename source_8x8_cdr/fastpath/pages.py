@@ -166,7 +166,7 @@ class PagedPartition(Partition):
         """The records of a page whose values are in their declared types, written as the API sent them."""
         cursors, records = page.cursors, page.records
         if "start_time" in self._stream_slice:
-            kept, latest = self._filter.owned(cursors, page.keys, self._stream_slice)  # type: ignore[union-attr]
+            kept, latest = self._filter.owned_checked(cursors, page.keys, self._stream_slice)  # type: ignore[union-attr]
         else:
             kept, latest = list(range(len(records))), None
         _drop_parsed_page(response, self._extractor.field)

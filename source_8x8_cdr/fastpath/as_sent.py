@@ -98,31 +98,30 @@ _MINUTES_TO_MILLISECONDS = frozenset(b":a%c:a%c.%c%c%c" % digits for digits in p
 _SECONDS_AND_MILLISECONDS = frozenset(b":a%c.%c%c%c" % digits for digits in product(b"ab", repeat=4))
 
 
-def _in_utc(pieces: List[bytes]) -> Optional[List[bytes]]:
-    """The pieces of a page split at a `date-time` member, each starting with the member's value, with each text
-    at an offset written in UTC (null and UTC text stay); None when a value is anything else (not an instant with
-    an offset, or spelled with a space after the colon)."""
+def _in_utc(pieces: List[bytes]) -> bool:
+    """Rewrites, in place, the pieces of a page split at a `date-time` member (each after the first starts with
+    the member's value): each text at an offset in UTC (null and UTC text stay). False when a value is anything
+    else (not an instant with an offset, or spelled with a space after the colon)."""
     hours, classes, valid = _UTC_HOURS, _DIGIT_CLASSES, _MINUTES_TO_MILLISECONDS
-    rewritten = [pieces[0]]
-    append = rewritten.append
-    for piece in islice(pieces, 1, None):
+    for index in range(1, len(pieces)):
+        piece = pieces[index]
         # The usual case, a few C calls: `"2024-07-31T12:43:09.000-03:00"` in an hour and offset met before.
         hour = hours.get(piece[1:14] + piece[24:31])
         if hour is not None:
             minutes = piece[14:24]
             if minutes.translate(classes) in valid:
-                append(hour + minutes + b"Z" + piece[30:])
+                pieces[index] = hour + minutes + b"Z" + piece[30:]
                 continue
         else:
             minute = _UTC_MINUTES.get(piece[1:17] + piece[24:31])
             if minute is not None and piece[17:24].translate(classes) in _SECONDS_AND_MILLISECONDS:
-                append(minute + piece[17:24] + b"Z" + piece[30:])
+                pieces[index] = minute + piece[17:24] + b"Z" + piece[30:]
                 continue
-        piece = _in_utc_slowly(piece)  # type: ignore[assignment]
-        if piece is None:
-            return None
-        append(piece)
-    return rewritten
+        rewritten = _in_utc_slowly(piece)
+        if rewritten is None:
+            return False
+        pieces[index] = rewritten
+    return True
 
 
 def _in_utc_slowly(piece: bytes) -> Optional[bytes]:
@@ -159,27 +158,25 @@ def _remember_minutes(value: bytes, minutes: Optional[Dict[str, str]]) -> None:
     _UTC_MINUTES.update(zip(keys, ('"' + '\n"'.join(minutes.values())).encode().split(b"\n")))
 
 
-def _as_integers(pieces: List[bytes]) -> Optional[List[bytes]]:
-    """The pieces of a page split at an integer member, with each text of digits written as the integer (`"01"`
-    -> `1`); None when a value is anything else than digits, as text or not, or null."""
+def _as_integers(pieces: List[bytes]) -> bool:
+    """Rewrites, in place, the pieces of a page split at an integer member: each text of digits as the integer
+    (`"01"` -> `1`). False when a value is anything else than digits, as text or not, or null."""
     small = _SMALL_INTEGERS
-    rewritten = [pieces[0]]
-    append = rewritten.append
-    for piece in islice(pieces, 1, None):
+    for index in range(1, len(pieces)):
+        piece = pieces[index]
         if piece[:1] != b'"':
             if piece[:4] != b"null" and not piece[:1].isdigit():
-                return None  # a space after the colon, a negative number or not a number: the converting path
-            append(piece)  # an integer or null
-            continue
+                return False  # a space after the colon, a negative number or not a number: the converting path
+            continue  # an integer or null
         end = piece.find(b'"', 1) + 1
         integer = small.get(piece[:end])
         if integer is None:
             digits = piece[1 : end - 1]
             if not end or not digits.isdigit() or end > 4000:
-                return None
+                return False
             integer = b"%d" % int(digits)
-        append(integer + piece[end:])
-    return rewritten
+        pieces[index] = integer + piece[end:]
+    return True
 
 
 _SMALL_INTEGERS = {b'"%d"' % number: b"%d" % number for number in range(1000)}  # `"12"` -> `12`
@@ -189,13 +186,7 @@ _SMALL_INTEGERS = {b'"%d"' % number: b"%d" % number for number in range(1000)}  
 class _Rewrite:
     attribute: str  # of the checking struct
     member: bytes  # `"timestamp":`
-    rewrite: Callable[[List[bytes]], Optional[List[bytes]]]
-
-    def apply(self, page: bytes) -> Tuple[Optional[bytes], int]:
-        """The page rewritten, and how many times the member occurs in it."""
-        pieces = page.split(self.member)
-        rewritten = self.rewrite(pieces) if len(pieces) > 1 else pieces
-        return (None if rewritten is None else self.member.join(rewritten)), len(pieces) - 1
+    rewrite: Callable[[List[bytes]], bool]  # in place, the pieces of a page split at `member`
 
 
 @dataclass(frozen=True)
@@ -242,20 +233,25 @@ class AsSentReader:
         if records.has_nulls or b"\n" in page or b"\r" in page:  # type: ignore[operator]
             return None
         occurrences = []
-        for rewrite in reading.rewrites:
-            page, count = rewrite.apply(page)  # type: ignore[arg-type]
-            if page is None:
+        for rewrite in reading.rewrites:  # each copy of the page is dropped as soon as the next one is made
+            pieces = page.split(rewrite.member)  # type: ignore[union-attr]
+            page = None
+            if not rewrite.rewrite(pieces):
                 return None
-            occurrences.append((rewrite.attribute, count))
+            occurrences.append((rewrite.attribute, len(pieces) - 1))
+            page = rewrite.member.join(pieces)
+            del pieces
         try:
-            checked = reading.decoder.decode(page)
+            checked = reading.decoder.decode(page)  # type: ignore[arg-type]
         except msgspec.DecodeError:  # a value of another type than declared (msgspec's ValidationError)
             return None
         for attribute, count in occurrences:
             values = list(map(attrgetter(attribute), checked))
             if len(values) - values.count(msgspec.UNSET) != count:
                 return None  # the member also occurs elsewhere, or is spelled otherwise in some record
-        return AsSentPage(_ENTRIES.decode(page), list(map(self._cursor, checked)), list(map(self._key, checked)))
+        cursors, keys = list(map(self._cursor, checked)), list(map(self._key, checked))
+        del checked
+        return AsSentPage(_ENTRIES.decode(page), cursors, keys)  # type: ignore[arg-type]
 
     def _current_reading(self) -> _Reading:
         learned = self._types.integers_met_as_text

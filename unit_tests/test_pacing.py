@@ -128,6 +128,24 @@ class TestPaceAgainstASimulatedLimit:
         # The first 429 finds the other fourteen requests already sent: those are most of the refusals.
         assert outcome.refused <= 16, outcome
 
+    def test_given_the_benchmark_s_limit_of_10_per_6_s_without_retry_after_when_a_month_is_read_then_only_the_first_burst_and_two_probes_are_refused(
+        self,
+    ) -> None:
+        # The benchmark's rate-limit run: 60 requests and the login. The login and fifteen requests leave at once
+        # (six refused: the window admits ten), then probes at 1 and 3 s are refused and the one at 7 s is admitted.
+        outcome = simulate(10, 6, 60, retry_after=False)
+
+        assert outcome.admitted == 61
+        assert outcome.refused <= 6 + 2, outcome
+        assert outcome.over_minimum(10, 6) <= 1.2, outcome
+
+    def test_given_retry_after_when_150_requests_are_paced_at_10_per_60_s_then_at_most_three_429s_follow_the_first_burst(self) -> None:
+        outcome = simulate(10, 60, 150, retry_after=True)
+
+        assert outcome.admitted == 151
+        assert outcome.refused - 6 <= 3, outcome  # six in the first burst (16 sent, 10 admitted)
+        assert outcome.over_minimum(10, 60) <= 1.05, outcome
+
 
 class TestPacer:
     def test_given_no_429_yet_when_requests_plan_then_none_waits(self) -> None:
@@ -174,7 +192,41 @@ class TestPacer:
         following = [pacer.plan(now=6.02) for _ in range(3)]
         assert [ticket.start for ticket in following] == pytest.approx([6.611, 7.212, 7.813], abs=0.001)
 
-    def test_given_a_pace_when_requests_are_admitted_then_it_speeds_up_by_3_percent_per_cycle_of_requests(self) -> None:
+    def test_given_probes_refused_without_retry_after_when_one_is_admitted_then_the_pace_is_its_time_over_the_cycle_not_faster(self) -> None:
+        pacer = Pacer("API")
+        burst = [pacer.plan(now=0.0) for _ in range(11)]
+        for ticket in burst[:10]:
+            pacer.on_admitted(ticket)
+        pacer.on_refused(burst[10], now=0.01, retry_after=None)
+        for _ in range(2):  # at 1.01 and 3.01 s: the window (6 s) has not passed
+            probe = pacer.plan(now=0.02)
+            pacer.on_refused(probe, now=probe.start, retry_after=None)
+        probe = pacer.plan(now=3.02)
+        assert probe.start == pytest.approx(7.01)
+
+        pacer.on_admitted(probe)
+
+        # Ten requests in 7.01 s: the limit passed between 3.01 and 7.01 s, and the middle (5 s) would be too fast
+        # for a 6 s window.
+        assert pacer.interval == pytest.approx(0.701)
+
+    def test_given_a_pace_found_by_probes_when_requests_are_admitted_then_it_speeds_up_by_3_percent_per_cycle_of_requests(self) -> None:
+        pacer = Pacer("API")
+        burst = [pacer.plan(now=0.0) for _ in range(11)]
+        for ticket in burst[:10]:
+            pacer.on_admitted(ticket)
+        pacer.on_refused(burst[10], now=0.0, retry_after=None)
+        pacer.on_admitted(pacer.plan(now=0.0))
+        paced = pacer.interval
+
+        for _ in range(10):
+            pacer.on_admitted(pacer.plan(now=10.0))
+
+        assert pacer.interval == pytest.approx(paced * (1 - 0.03 / 10) ** 10)
+
+    def test_given_a_pace_measured_after_a_retry_after_when_requests_are_admitted_then_it_speeds_up_by_1_percent_per_cycle_of_requests(
+        self,
+    ) -> None:
         pacer = Pacer("API")
         burst = [pacer.plan(now=0.0) for _ in range(11)]
         for ticket in burst[:10]:
@@ -186,7 +238,9 @@ class TestPacer:
         for _ in range(10):
             pacer.on_admitted(pacer.plan(now=10.0))
 
-        assert pacer.interval == pytest.approx(paced * (1 - 0.03 / 10) ** 10)
+        # The wait the API told measures its limit within a second: speeding up as fast as after probes would
+        # pass it again within a cycle or two (a 429 more for each).
+        assert pacer.interval == pytest.approx(paced * (1 - 0.01 / 10) ** 10)
 
 
 class _Answers(BaseAdapter):

@@ -61,6 +61,7 @@ logger = logging.getLogger("airbyte")
 
 FIRST_PROBE_SECONDS = 1.0  # without Retry-After: the first wait after a 429, doubled while probes are refused
 RECOVERY_PER_CYCLE = 0.03  # how much faster the pace gets over as many admitted requests as the last cycle held
+TOLD_RECOVERY_PER_CYCLE = 0.01  # the same for a pace measured with Retry-After: the API told the wait
 PATIENCE_SECONDS = 3600.0  # how long one request keeps being retried on 429 before the CDK's retries take it
 CHECK_PATIENCE_SECONDS = 10.0  # the same in `check`, which must answer in seconds
 
@@ -95,7 +96,8 @@ class Pacer:
         self._slowed = False  # between a 429 and the probe the API admits
         self._probe_out = False
         self._probe_wait = 0.0
-        self._refused_probe_at: Optional[float] = None
+        self._told_wait = False  # whether the last hold's length came from Retry-After
+        self._recovery = RECOVERY_PER_CYCLE
         self._cycle_start: Optional[float] = None  # start of the first request admitted since the last slowdown
         self._cycle_admitted = 0
         self._cycle_size = 0  # requests admitted in the last measured cycle: the pace recovers per that many
@@ -163,15 +165,16 @@ class Pacer:
         if ticket.probe:
             self._probe_out = False
         if not self._slowed and ticket.episode == self._episodes:  # a new slowdown
-            self._slowed, self._episodes, self._refused_probe_at = True, self._episodes + 1, None
+            self._slowed, self._episodes = True, self._episodes + 1
             self._probe_wait = self.interval or FIRST_PROBE_SECONDS
+            self._told_wait = retry_after is not None
             self._hold(now + (self._probe_wait if retry_after is None else retry_after))
             wait = f"{retry_after:g} s (Retry-After)" if retry_after is not None else f"{self._probe_wait:g} s"
             return logging.WARNING, f"{self.name} answered HTTP 429 (rate limit): all its requests wait {wait}, then one goes alone until it is answered."
         if ticket.probe:
+            self._told_wait = retry_after is not None
             if retry_after is None:
                 self._probe_wait *= 2
-                self._refused_probe_at = ticket.start
             self._hold(now + (self._probe_wait if retry_after is None else retry_after))
         elif retry_after is not None and now + retry_after > self._hold_until:
             self._hold(now + retry_after)  # sent before the hold: its own Retry-After may reach further
@@ -189,17 +192,18 @@ class Pacer:
             self._cycle_start = ticket.start
         self._cycle_admitted += 1
         if self.interval and not self._slowed:
-            self.interval *= 1 - RECOVERY_PER_CYCLE / max(self._cycle_size, 1)
+            self.interval *= 1 - self._recovery / max(self._cycle_size, 1)
         return None
 
     def _resume(self, probe: Ticket) -> tuple[int, str]:
         """The API admits again: the pace is what it allowed over the last cycle (see the module docstring)."""
         if self._cycle_start is not None:
-            span = probe.start - self._cycle_start
-            if self._refused_probe_at is not None:  # without Retry-After: the limit passed after that probe
-                span = (span + self._refused_probe_at - self._cycle_start) / 2
+            # Without Retry-After the limit passed between the last refused probe and this one: this one's time
+            # is taken (the middle was too fast as often as not, which cost a 429 and a refused probe more), and
+            # the pace recovers faster than after a wait the API told, which measures the limit within a second.
             self._cycle_size = max(self._cycle_admitted, 1)
-            self.interval = span / self._cycle_size
+            self.interval = (probe.start - self._cycle_start) / self._cycle_size
+            self._recovery = TOLD_RECOVERY_PER_CYCLE if self._told_wait else RECOVERY_PER_CYCLE
         self._slowed, self._probe_out = False, False
         self._cycle_start, self._cycle_admitted = probe.start, 1
         self._next_start = probe.start + self.interval

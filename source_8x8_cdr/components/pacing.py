@@ -16,10 +16,12 @@ requesters' sessions and on the Work Analytics login's, see below):
   the others wait for its answer, so the workers do not come back in lockstep.
 * When the API answers again, the pacer measures what the API allowed over the last cycle (the requests
   it admitted since the previous slowdown, over the time until this probe) and from then on starts at
-  most one request per that interval, for every worker. Without `Retry-After` the limit lay between the
-  last refused probe and this one: the middle is taken (a too fast guess costs one 429 and is measured
-  again). With each admitted request the interval shrinks by 3% of a cycle's requests, so the rate
-  recovers slowly, and a limit that was lifted is found again.
+  most one request per that interval, for every worker. Without `Retry-After` the limit passed somewhere
+  between the last refused probe and this one: this one's time is taken, never a guess inside that gap (the
+  middle was too fast about as often as not, and each time cost a 429 and a refused probe more). With each
+  admitted request the interval shrinks by 3% of a cycle's requests (1% after a `Retry-After`: the wait the
+  API told measures its limit within a second, and 3% passed it again within a cycle or two), so the rate
+  recovers slowly, a pace found too slow by probes catches up, and a limit that was lifted is found again.
 * A 429 is retried here, not by the CDK: it is the API asking to slow down, not a failure, so it does not
   use up `max_retries`. It is bounded by time instead: a request that has been refused for
   `PATIENCE_SECONDS` (an hour, below the platform's two hours without a message), or whose `Retry-After`
@@ -27,10 +29,19 @@ requesters' sessions and on the Work Analytics login's, see below):
   fails the stream. A `check` waits 10 s (`CHECK_PATIENCE_SECONDS`).
 
 What it costs (simulated in `unit_tests/test_pacing.py`, measured by the benchmark): the first 429 finds the
-other requests already on their way, and up to the concurrency of them are refused too; finding the limit
-without `Retry-After` costs about log2(window in seconds) refused probes; after that, about one 429 every
-few windows. `requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when
-the limit is known.
+other requests already on their way, and up to the concurrency of them are refused too (16 sent against a
+limit of 10: six); finding the limit without `Retry-After` costs about log2(window in seconds) refused
+probes, and the pace then starts up to twice too slow (probes double their wait: a 6 s window is found at
+7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests) and catches up at 3% a cycle; after
+that, about one 429 every few windows (fewer with `Retry-After`). `requests_per_minute` (the CDK's
+`HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is known.
+
+Not done, measured: a slow start (few requests in flight until answers come back, as TCP does) does not
+make the first burst smaller in general: the burst is whatever is in flight when the limit is crossed, so
+a slow start only moves which limits are unlucky (over limits of 4 to 40 per window, 8.7 refused on average
+against 7.9 to 8.1, simulated), and it costs every sync without a limit about two round trips (0.4 s of the
+benchmark's 200 ms latency run). Spacing the first requests out instead makes it worse (more workers have a
+request in flight when the limit is crossed).
 
 Why not the manifest: the CDK's retries (`HttpClient._send_with_retry`) count every retry, sleep per
 thread with an extra second on top of each wait, and have no action that retries without counting; a

@@ -34,13 +34,14 @@ requesters' sessions and on the Work Analytics login's, see below):
 What it costs (simulated in `unit_tests/test_pacing.py`, measured by the benchmark): the first 429 finds the
 other requests already on their way, and they are refused too: whatever the slow start had in flight when
 the limit was crossed, a saw-tooth over the limit (a limit of 10: three or four; 14: ten; without the slow
-start, 16 sent at once against 10: six). Over limits of 4 to 40 a window, 7.0 are refused on average, 8.6
-without the slow start, which costs a sync without a limit two round trips once (0.4 s at 200 ms an
-answer: the benchmark's latency run). Finding the limit without `Retry-After` costs about log2(window in seconds) refused
-probes, and the pace then starts up to twice too slow (probes double their wait: a 6 s window is found at
-7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests) and catches up at 3% a cycle; after
-that, about one 429 every few windows (fewer with `Retry-After`). `requests_per_minute` (the CDK's
-`HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is known.
+start, 16 sent at once against 10: six). Over limits of 4 to 40 a window, a read of 61 requests has 7.0
+refused on average, 8.6 without the slow start, which costs a sync without a limit two round trips once
+(0.4 s at 200 ms an answer: the benchmark's latency run). Finding the limit without `Retry-After` costs
+about log2(window in seconds) refused probes, and the pace then starts up to twice too slow (probes double
+their wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests)
+and catches up at 3% a cycle; after that, about one 429 every few windows (fewer with `Retry-After`).
+`requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit
+is known.
 
 Measured and not kept: a slow start that doubles each round trip (TCP's, one more request per answer) only
 moves which limits are unlucky (8.0 refused on average over limits of 4 to 40, for the same cost); spacing
@@ -102,7 +103,9 @@ class Pacer:
     what the threads that send requests call.
     """
 
-    def __init__(self, name: str, patience_seconds: float = PATIENCE_SECONDS, slow_start: Optional[float] = SLOW_START_REQUESTS) -> None:
+    def __init__(
+        self, name: str, patience_seconds: float = PATIENCE_SECONDS, slow_start: Optional[float] = SLOW_START_REQUESTS
+    ) -> None:
         self.name = name
         self.patience_seconds = patience_seconds  # how long a request is retried on 429 here (see `PacedAdapter`)
         self._changed = threading.Condition()
@@ -160,8 +163,8 @@ class Pacer:
     # -- decisions ------------------------------------------------------------------------------------------------
 
     def plan(self, now: float) -> Optional[Ticket]:
-        """The next request's turn, or None while a probe is out (wait for its answer) or the slow start has as many
-        requests in flight as it allows (wait for one of theirs)."""
+        """The next request's turn, or None while a probe is out (wait for its answer) or the slow start has as
+        many requests in flight as it allows (wait for one of theirs)."""
         if self._slowed:
             if self._probe_out:
                 return None

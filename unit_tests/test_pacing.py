@@ -13,6 +13,7 @@ import itertools
 import logging
 import math
 import socket
+import statistics
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -128,18 +129,78 @@ class TestPaceAgainstASimulatedLimit:
         # The first 429 finds the other fourteen requests already sent: those are most of the refusals.
         assert outcome.refused <= 16, outcome
 
+    def test_given_the_benchmark_s_limit_of_10_per_6_s_without_retry_after_when_a_month_is_read_then_only_the_first_burst_and_two_probes_are_refused(
+        self,
+    ) -> None:
+        # The benchmark's rate-limit run: 60 requests and the login. The login and fifteen requests leave at once
+        # (six refused: the window admits ten), then probes at 1 and 3 s are refused and the one at 7 s is admitted.
+        outcome = simulate(10, 6, 60, retry_after=False)
+
+        assert outcome.admitted == 61
+        assert outcome.refused <= 6 + 2, outcome
+        assert outcome.over_minimum(10, 6) <= 1.2, outcome
+
+    def test_given_limits_of_4_to_40_per_window_when_61_requests_are_read_then_the_slow_start_refuses_fewer_on_average(self) -> None:
+        # The first burst refuses whatever is in flight when the limit is crossed: a saw-tooth over the limit that
+        # the slow start makes smaller at first but cannot remove (16 workers at once: 8.6 refused on average).
+        refused = [simulate(limit, 6, 60, retry_after=True).refused for limit in range(4, 41)]
+
+        assert statistics.mean(refused) <= 7.2, refused
+
+    def test_given_no_limit_when_60_requests_of_200_ms_are_read_then_the_slow_start_costs_at_most_two_round_trips(self) -> None:
+        # Fifteen workers at once: the login, then four rounds of fifteen, 1.0 s. The slow start sends 4, 6, 9,
+        # 14... requests in its first round trips.
+        outcome = simulate(10**9, 6, 60, retry_after=True, latency=0.2)
+
+        assert outcome.refused == 0
+        assert outcome.seconds <= 1.0 + 2 * 0.2 + 0.001, outcome
+
+    def test_given_retry_after_when_150_requests_are_paced_at_10_per_60_s_then_at_most_three_429s_follow_the_first_burst(self) -> None:
+        outcome = simulate(10, 60, 150, retry_after=True)
+
+        assert outcome.admitted == 151
+        assert outcome.refused - 3 <= 3, outcome  # three in the first burst (the slow start's second round of six)
+        assert outcome.over_minimum(10, 60) <= 1.05, outcome
+
 
 class TestPacer:
-    def test_given_no_429_yet_when_requests_plan_then_none_waits(self) -> None:
+    def test_given_no_429_yet_when_requests_plan_then_four_go_at_once_and_each_admitted_answer_lets_one_and_a_half_more_go(self) -> None:
         pacer = Pacer("API")
 
         tickets = [pacer.plan(now=5.0) for _ in range(15)]
 
-        assert {ticket.start for ticket in tickets} == {5.0}
-        assert not any(ticket.probe for ticket in tickets)
+        assert [ticket is not None for ticket in tickets] == [True] * 4 + [False] * 11
+        assert {ticket.start for ticket in tickets[:4]} == {5.0}  # none waits for a time
+        assert not any(ticket.probe for ticket in tickets[:4])
+        for ticket in tickets[:4]:
+            pacer.on_admitted(ticket)
+        assert sum(pacer.plan(now=5.2) is not None for _ in range(15)) == 6
+
+    def test_given_a_request_of_the_slow_start_unanswered_when_another_plans_then_it_takes_its_place(self) -> None:
+        pacer = Pacer("API")
+        tickets = [pacer.plan(now=0.0) for _ in range(4)]
+        assert pacer.plan(now=0.0) is None
+
+        pacer.unanswered(tickets[0])
+
+        assert pacer.plan(now=0.1) is not None
+        assert pacer.plan(now=0.1) is None  # an answer that failed does not widen the slow start
+
+    def test_given_the_first_429_when_requests_plan_then_the_slow_start_is_over_and_only_the_pace_limits_them(self) -> None:
+        pacer = Pacer("API")
+        sent = [pacer.plan(now=0.0) for _ in range(4)]
+        for ticket in sent[:3]:
+            pacer.on_admitted(ticket)
+        pacer.on_refused(sent[3], now=0.1, retry_after=2)
+        pacer.on_admitted(pacer.plan(now=0.1))  # the probe, at 2.1 s: three requests in 2.1 s
+
+        following = [pacer.plan(now=2.2) for _ in range(12)]
+
+        assert all(ticket is not None for ticket in following)
+        assert following[-1].start == pytest.approx(2.1 + 12 * 0.7)  # one every 0.7 s after the probe
 
     def test_given_a_429_with_retry_after_when_the_others_plan_then_one_probe_goes_at_its_end_and_the_rest_wait_for_it(self) -> None:
-        pacer = Pacer("API")
+        pacer = Pacer("API", slow_start=None)
         sent = [pacer.plan(now=0.0) for _ in range(3)]
 
         pacer.on_refused(sent[0], now=0.1, retry_after=5)
@@ -161,7 +222,7 @@ class TestPacer:
         assert starts == pytest.approx([1.0, 3.0, 7.0])
 
     def test_given_the_probe_admitted_when_the_pace_is_set_then_it_is_what_the_api_allowed_in_the_last_cycle(self) -> None:
-        pacer = Pacer("API")
+        pacer = Pacer("API", slow_start=None)  # eleven sent at once
         burst = [pacer.plan(now=0.0) for _ in range(11)]
         for ticket in burst[:10]:
             pacer.on_admitted(ticket)
@@ -174,8 +235,42 @@ class TestPacer:
         following = [pacer.plan(now=6.02) for _ in range(3)]
         assert [ticket.start for ticket in following] == pytest.approx([6.611, 7.212, 7.813], abs=0.001)
 
-    def test_given_a_pace_when_requests_are_admitted_then_it_speeds_up_by_3_percent_per_cycle_of_requests(self) -> None:
-        pacer = Pacer("API")
+    def test_given_probes_refused_without_retry_after_when_one_is_admitted_then_the_pace_is_its_time_over_the_cycle_not_faster(self) -> None:
+        pacer = Pacer("API", slow_start=None)  # eleven sent at once
+        burst = [pacer.plan(now=0.0) for _ in range(11)]
+        for ticket in burst[:10]:
+            pacer.on_admitted(ticket)
+        pacer.on_refused(burst[10], now=0.01, retry_after=None)
+        for _ in range(2):  # at 1.01 and 3.01 s: the window (6 s) has not passed
+            probe = pacer.plan(now=0.02)
+            pacer.on_refused(probe, now=probe.start, retry_after=None)
+        probe = pacer.plan(now=3.02)
+        assert probe.start == pytest.approx(7.01)
+
+        pacer.on_admitted(probe)
+
+        # Ten requests in 7.01 s: the limit passed between 3.01 and 7.01 s, and the middle (5 s) would be too fast
+        # for a 6 s window.
+        assert pacer.interval == pytest.approx(0.701)
+
+    def test_given_a_pace_found_by_probes_when_requests_are_admitted_then_it_speeds_up_by_3_percent_per_cycle_of_requests(self) -> None:
+        pacer = Pacer("API", slow_start=None)  # eleven sent at once
+        burst = [pacer.plan(now=0.0) for _ in range(11)]
+        for ticket in burst[:10]:
+            pacer.on_admitted(ticket)
+        pacer.on_refused(burst[10], now=0.0, retry_after=None)
+        pacer.on_admitted(pacer.plan(now=0.0))
+        paced = pacer.interval
+
+        for _ in range(10):
+            pacer.on_admitted(pacer.plan(now=10.0))
+
+        assert pacer.interval == pytest.approx(paced * (1 - 0.03 / 10) ** 10)
+
+    def test_given_a_pace_measured_after_a_retry_after_when_requests_are_admitted_then_it_speeds_up_by_1_percent_per_cycle_of_requests(
+        self,
+    ) -> None:
+        pacer = Pacer("API", slow_start=None)  # eleven sent at once
         burst = [pacer.plan(now=0.0) for _ in range(11)]
         for ticket in burst[:10]:
             pacer.on_admitted(ticket)
@@ -186,7 +281,9 @@ class TestPacer:
         for _ in range(10):
             pacer.on_admitted(pacer.plan(now=10.0))
 
-        assert pacer.interval == pytest.approx(paced * (1 - 0.03 / 10) ** 10)
+        # The wait the API told measures its limit within a second: speeding up as fast as after probes would
+        # pass it again within a cycle or two (a 429 more for each).
+        assert pacer.interval == pytest.approx(paced * (1 - 0.01 / 10) ** 10)
 
 
 class _Answers(BaseAdapter):

@@ -10,16 +10,21 @@ requests refused).
 Here all requests to one API share one `Pacer`, below the CDK's retries (`PacedAdapter`, mounted on the
 requesters' sessions and on the Work Analytics login's, see below):
 
-* Until the first 429 nothing waits: a request costs a lock and a clock read.
+* Until the first 429 nothing waits for a time: a request costs a lock and a clock read. But an API has not
+  shown its limit yet, so it starts slowly (as TCP does): four requests in flight at once at first, and half
+  a request more with each admitted answer (4, 6, 9, 14... a round trip), so that fewer requests are already
+  on their way when the first 429 comes. Past a few round trips the concurrency is the only bound.
 * A 429 holds every request to that API: for `Retry-After` when the answer has one, else for a probe wait
   (the current pace's interval, or 1 s before there is a pace, doubling while the API still refuses). When the hold ends, one request (the probe) goes alone;
   the others wait for its answer, so the workers do not come back in lockstep.
 * When the API answers again, the pacer measures what the API allowed over the last cycle (the requests
   it admitted since the previous slowdown, over the time until this probe) and from then on starts at
-  most one request per that interval, for every worker. Without `Retry-After` the limit lay between the
-  last refused probe and this one: the middle is taken (a too fast guess costs one 429 and is measured
-  again). With each admitted request the interval shrinks by 3% of a cycle's requests, so the rate
-  recovers slowly, and a limit that was lifted is found again.
+  most one request per that interval, for every worker. Without `Retry-After` the limit passed somewhere
+  between the last refused probe and this one: this one's time is taken, never a guess inside that gap (the
+  middle was too fast about as often as not, and each time cost a 429 and a refused probe more). With each
+  admitted request the interval shrinks by 3% of a cycle's requests (1% after a `Retry-After`: the wait the
+  API told measures its limit within a second, and 3% passed it again within a cycle or two), so the rate
+  recovers slowly, a pace found too slow by probes catches up, and a limit that was lifted is found again.
 * A 429 is retried here, not by the CDK: it is the API asking to slow down, not a failure, so it does not
   use up `max_retries`. It is bounded by time instead: a request that has been refused for
   `PATIENCE_SECONDS` (an hour, below the platform's two hours without a message), or whose `Retry-After`
@@ -27,10 +32,21 @@ requesters' sessions and on the Work Analytics login's, see below):
   fails the stream. A `check` waits 10 s (`CHECK_PATIENCE_SECONDS`).
 
 What it costs (simulated in `unit_tests/test_pacing.py`, measured by the benchmark): the first 429 finds the
-other requests already on their way, and up to the concurrency of them are refused too; finding the limit
-without `Retry-After` costs about log2(window in seconds) refused probes; after that, about one 429 every
-few windows. `requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when
-the limit is known.
+other requests already on their way, and they are refused too: whatever the slow start had in flight when
+the limit was crossed, a saw-tooth over the limit (a limit of 10: three or four; 14: ten; without the slow
+start, 16 sent at once against 10: six). Over limits of 4 to 40 a window, a read of 61 requests has 7.0
+refused on average, 8.6 without the slow start, which costs a sync without a limit two round trips once
+(0.4 s at 200 ms an answer: the benchmark's latency run). Finding the limit without `Retry-After` costs
+about log2(window in seconds) refused probes, and the pace then starts up to twice too slow (probes double
+their wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests)
+and catches up at 3% a cycle; after that, about one 429 every few windows (fewer with `Retry-After`).
+`requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit
+is known.
+
+Measured and not kept: a slow start that doubles each round trip (TCP's, one more request per answer) only
+moves which limits are unlucky (8.0 refused on average over limits of 4 to 40, for the same cost); spacing
+the first requests out in time makes the burst larger (by the time the limit is crossed, every worker has a
+request in flight).
 
 Why not the manifest: the CDK's retries (`HttpClient._send_with_retry`) count every retry, sleep per
 thread with an extra second on top of each wait, and have no action that retries without counting; a
@@ -59,8 +75,11 @@ from requests.adapters import BaseAdapter
 
 logger = logging.getLogger("airbyte")
 
+SLOW_START_REQUESTS = 4  # before the first 429: requests in flight at once at first,
+SLOW_START_GROWTH = 0.5  # and how many more with each admitted answer (x1.5 per round trip)
 FIRST_PROBE_SECONDS = 1.0  # without Retry-After: the first wait after a 429, doubled while probes are refused
 RECOVERY_PER_CYCLE = 0.03  # how much faster the pace gets over as many admitted requests as the last cycle held
+TOLD_RECOVERY_PER_CYCLE = 0.01  # the same for a pace measured with Retry-After: the API told the wait
 PATIENCE_SECONDS = 3600.0  # how long one request keeps being retried on 429 before the CDK's retries take it
 CHECK_PATIENCE_SECONDS = 10.0  # the same in `check`, which must answer in seconds
 
@@ -73,6 +92,7 @@ class Ticket:
     generation: int  # the pacer's holds so far: a later hold voids a turn taken before it
     episode: int  # the slowdowns so far: an answer to a request sent before the latest one is old news
     probe: bool  # the one request that tests whether the API answers again
+    in_flight: bool = False  # counted among the slow start's requests in flight
 
 
 class Pacer:
@@ -83,7 +103,9 @@ class Pacer:
     what the threads that send requests call.
     """
 
-    def __init__(self, name: str, patience_seconds: float = PATIENCE_SECONDS) -> None:
+    def __init__(
+        self, name: str, patience_seconds: float = PATIENCE_SECONDS, slow_start: Optional[float] = SLOW_START_REQUESTS
+    ) -> None:
         self.name = name
         self.patience_seconds = patience_seconds  # how long a request is retried on 429 here (see `PacedAdapter`)
         self._changed = threading.Condition()
@@ -95,10 +117,13 @@ class Pacer:
         self._slowed = False  # between a 429 and the probe the API admits
         self._probe_out = False
         self._probe_wait = 0.0
-        self._refused_probe_at: Optional[float] = None
+        self._told_wait = False  # whether the last hold's length came from Retry-After
+        self._recovery = RECOVERY_PER_CYCLE
         self._cycle_start: Optional[float] = None  # start of the first request admitted since the last slowdown
         self._cycle_admitted = 0
         self._cycle_size = 0  # requests admitted in the last measured cycle: the pace recovers per that many
+        self._in_flight = 0  # the slow start's requests sent and not yet answered
+        self._in_flight_cap = slow_start  # how many may be; None from the first 429 on (or without a slow start)
 
     # -- threads ------------------------------------------------------------------------------------------------
 
@@ -132,46 +157,58 @@ class Pacer:
     def unanswered(self, ticket: Ticket) -> None:
         """The request failed without an answer (network): it tells nothing, but a probe must be let go."""
         with self._changed:
-            if ticket.probe:
-                self._probe_out = False
+            self._release(ticket)
             self._changed.notify_all()
 
     # -- decisions ------------------------------------------------------------------------------------------------
 
     def plan(self, now: float) -> Optional[Ticket]:
-        """The next request's turn, or None while a probe is out (wait for its answer)."""
+        """The next request's turn, or None while a probe is out (wait for its answer) or the slow start has as
+        many requests in flight as it allows (wait for one of theirs)."""
         if self._slowed:
             if self._probe_out:
                 return None
             self._probe_out = True
             return Ticket(max(now, self._hold_until), self._generation, self._episodes, probe=True)
+        in_flight = self._in_flight_cap is not None
+        if in_flight:
+            if self._in_flight >= self._in_flight_cap:
+                return None
+            self._in_flight += 1
         start = max(now, self._next_start, self._hold_until)
         self._next_start = start + self.interval
-        return Ticket(start, self._generation, self._episodes, probe=False)
+        return Ticket(start, self._generation, self._episodes, probe=False, in_flight=in_flight)
 
     def current(self, ticket: Ticket) -> bool:
         """Whether a turn still holds once its time has come: not when a hold began or grew meanwhile (a probe's
         turn is then given back)."""
         if ticket.generation == self._generation:
             return True
+        self._release(ticket)
+        return False
+
+    def _release(self, ticket: Ticket) -> None:
+        """A turn has ended: a probe lets the next one go, a request of the slow start gives back its place."""
         if ticket.probe:
             self._probe_out = False
-        return False
+        if ticket.in_flight and self._in_flight_cap is not None:
+            self._in_flight -= 1
 
     def on_refused(self, ticket: Ticket, now: float, retry_after: Optional[float]) -> Optional[tuple[int, str]]:
         """Takes in a 429; returns a log line when it starts a slowdown."""
-        if ticket.probe:
-            self._probe_out = False
+        self._release(ticket)
+        self._in_flight_cap = None  # the slow start ends: the hold, the probe and the pace take over
         if not self._slowed and ticket.episode == self._episodes:  # a new slowdown
-            self._slowed, self._episodes, self._refused_probe_at = True, self._episodes + 1, None
+            self._slowed, self._episodes = True, self._episodes + 1
             self._probe_wait = self.interval or FIRST_PROBE_SECONDS
+            self._told_wait = retry_after is not None
             self._hold(now + (self._probe_wait if retry_after is None else retry_after))
             wait = f"{retry_after:g} s (Retry-After)" if retry_after is not None else f"{self._probe_wait:g} s"
             return logging.WARNING, f"{self.name} answered HTTP 429 (rate limit): all its requests wait {wait}, then one goes alone until it is answered."
         if ticket.probe:
+            self._told_wait = retry_after is not None
             if retry_after is None:
                 self._probe_wait *= 2
-                self._refused_probe_at = ticket.start
             self._hold(now + (self._probe_wait if retry_after is None else retry_after))
         elif retry_after is not None and now + retry_after > self._hold_until:
             self._hold(now + retry_after)  # sent before the hold: its own Retry-After may reach further
@@ -183,23 +220,27 @@ class Pacer:
 
     def on_admitted(self, ticket: Ticket) -> Optional[tuple[int, str]]:
         """Takes in an answer other than 429; returns a log line when it ends a slowdown."""
+        if self._in_flight_cap is not None:
+            self._release(ticket)
+            self._in_flight_cap += SLOW_START_GROWTH
         if self._slowed and ticket.probe:
             return self._resume(ticket)
         if self._cycle_start is None:
             self._cycle_start = ticket.start
         self._cycle_admitted += 1
         if self.interval and not self._slowed:
-            self.interval *= 1 - RECOVERY_PER_CYCLE / max(self._cycle_size, 1)
+            self.interval *= 1 - self._recovery / max(self._cycle_size, 1)
         return None
 
     def _resume(self, probe: Ticket) -> tuple[int, str]:
         """The API admits again: the pace is what it allowed over the last cycle (see the module docstring)."""
         if self._cycle_start is not None:
-            span = probe.start - self._cycle_start
-            if self._refused_probe_at is not None:  # without Retry-After: the limit passed after that probe
-                span = (span + self._refused_probe_at - self._cycle_start) / 2
+            # Without Retry-After the limit passed between the last refused probe and this one: this one's time
+            # is taken (the middle was too fast as often as not, which cost a 429 and a refused probe more), and
+            # the pace recovers faster than after a wait the API told, which measures the limit within a second.
             self._cycle_size = max(self._cycle_admitted, 1)
-            self.interval = span / self._cycle_size
+            self.interval = (probe.start - self._cycle_start) / self._cycle_size
+            self._recovery = TOLD_RECOVERY_PER_CYCLE if self._told_wait else RECOVERY_PER_CYCLE
         self._slowed, self._probe_out = False, False
         self._cycle_start, self._cycle_admitted = probe.start, 1
         self._next_start = probe.start + self.interval

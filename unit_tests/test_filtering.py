@@ -204,6 +204,10 @@ class TestOwnedChecked:
         [
             pytest.param(_IN, ["a", "b", "c"], id="all_in_the_slice"),
             pytest.param(_IN + _OUT, ["a", "b", "c", "d", "e"], id="some_outside"),
+            pytest.param(_OUT + _IN + _OUT, ["d", "a", "b", "c", "d"], id="some_outside_with_a_key_of_both"),
+            pytest.param(_OUT + [_IN[2], _IN[2]], ["d", "e", "a", "b"], id="some_outside_and_the_greatest_twice"),
+            pytest.param(_OUT, ["d", "e"], id="all_outside"),
+            pytest.param([1780271999999, 1780272000000, 1780358400000], ["a", "b", "c"], id="epoch_milliseconds_some_outside"),
             pytest.param(_IN, ["a", "b", "a"], id="a_key_twice"),
             pytest.param(_IN, ["a", None, "c"], id="a_record_without_key"),
             pytest.param([_IN[0], None, _IN[2]], ["a", "b", "c"], id="a_record_without_cursor"),

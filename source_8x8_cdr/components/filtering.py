@@ -88,8 +88,8 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
     def owned_checked(self, cursors: List[Any], keys: List[Any], stream_slice: StreamSlice) -> tuple[List[int], Optional[int]]:
         """`owned`, for cursors known to be epoch milliseconds (integers) or fixed-width UTC instants
-        (`is_utc_instant`), or None. The usual page (every cursor in the slice, no key twice or seen before) is
-        found in a few C calls; any other takes `owned`."""
+        (`is_utc_instant`), or None. The usual page (no cursor or key missing, no key twice or seen before) is
+        decided in a few C calls and one comparison per record; any other takes `owned`."""
         start, end, seen, windows = self._slice_state(stream_slice)
         if cursors and None not in cursors and None not in keys:
             try:
@@ -98,13 +98,20 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 low = high = None
             if type(low) is str and type(high) is str:
                 bounds = windows.get("Z") or windows.setdefault("Z", _iso_window(start, end, "Z"))
-            elif type(low) is int and type(high) is int:
-                bounds = (max(start, SECONDS_BELOW), min(end, LAST_MS))
+            elif type(low) is int and type(high) is int and SECONDS_BELOW <= low and high <= LAST_MS:  # milliseconds all
+                bounds = (start, end)
             else:
                 bounds = None
-            if bounds is not None and bounds[0] <= low and high <= bounds[1] and len(set(keys)) == len(keys) and seen.isdisjoint(keys):
-                seen.update(keys)
-                return list(range(len(cursors))), cursors.index(high)
+            if bounds is not None:
+                first, last = bounds
+                if first <= low and high <= last:  # the whole page lies in the slice
+                    kept, kept_keys = list(range(len(cursors))), keys
+                else:
+                    kept = [position for position, value in enumerate(cursors) if first <= value <= last]
+                    kept_keys = [keys[position] for position in kept]
+                if len(set(kept_keys)) == len(kept_keys) and seen.isdisjoint(kept_keys):
+                    seen.update(kept_keys)
+                    return kept, max(kept, key=cursors.__getitem__) if kept else None
         return self.owned(cursors, keys, stream_slice)
 
     def owned(

@@ -110,12 +110,12 @@ def _in_utc(pieces: List[bytes]) -> bool:
         if hour is not None:
             minutes = piece[14:24]
             if minutes.translate(classes) in valid:
-                pieces[index] = hour + minutes + b"Z" + piece[30:]
+                pieces[index] = b"%b%bZ%b" % (hour, minutes, piece[30:])  # one copy of the rest, not three
                 continue
         else:
             minute = _UTC_MINUTES.get(piece[1:17] + piece[24:31])
             if minute is not None and piece[17:24].translate(classes) in _SECONDS_AND_MILLISECONDS:
-                pieces[index] = minute + piece[17:24] + b"Z" + piece[30:]
+                pieces[index] = b"%b%bZ%b" % (minute, piece[17:24], piece[30:])
                 continue
         rewritten = _in_utc_slowly(piece)
         if rewritten is None:

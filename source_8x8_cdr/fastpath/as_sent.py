@@ -264,7 +264,7 @@ class AsSentReader:
         rewrites, rewritten = [], set()
         for position, (field, node) in enumerate(self._properties.items()):
             if field in integers_as_text:
-                rewrite: Optional[Callable[[List[bytes]], Optional[List[bytes]]]] = _as_integers
+                rewrite: Callable[[List[bytes]], bool] = _as_integers
             elif declared_type(node) == "string" and node.get("format") == "date-time":
                 rewrite = _in_utc
             else:

@@ -108,8 +108,7 @@ def page_records_as_they_are(response: requests.Response, records_field: str) ->
 
 def records_as_sent(response: requests.Response, records_field: str) -> Optional[SentRecords]:
     """The page's records as sent, if the page kept them so (`parsed_page`) and no reader has parsed them yet."""
-    body = response.__dict__.get(_PARSED)
-    records = body.get(records_field) if records_field and type(body) is dict else None
+    records = page_records_as_they_are(response, records_field)
     return records if type(records) is SentRecords else None
 
 
@@ -171,7 +170,7 @@ def describe_malformed_page(body: Any, records_field: str, single_object_is_reco
             return None
         if not isinstance(records, list):
             return "an empty JSON object instead of a list" if single_object_is_record and isinstance(records, dict) else f"a JSON {type(body).__name__} instead of a list"
-    if type(records) is not SentRecords and not set(map(type, records)) <= _RECORD_OR_NULL:  # SentRecords: checked when parsed
+    if type(records) is not SentRecords and not set(map(type, records)) <= _RECORD_OR_NULL:  # SentRecords: checked by `parsed_page`
         return "a list with entries that are not objects"
     return None
 

@@ -222,11 +222,7 @@ class TestPacer:
         assert starts == pytest.approx([1.0, 3.0, 7.0])
 
     def test_given_the_probe_admitted_when_the_pace_is_set_then_it_is_what_the_api_allowed_in_the_last_cycle(self) -> None:
-        pacer = Pacer("API", slow_start=None)  # eleven sent at once
-        burst = [pacer.plan(now=0.0) for _ in range(11)]
-        for ticket in burst[:10]:
-            pacer.on_admitted(ticket)
-        pacer.on_refused(burst[10], now=0.01, retry_after=6)
+        pacer = _eleventh_refused(now=0.01, retry_after=6)
         probe = pacer.plan(now=0.02)
 
         pacer.on_admitted(probe)
@@ -236,11 +232,7 @@ class TestPacer:
         assert [ticket.start for ticket in following] == pytest.approx([6.611, 7.212, 7.813], abs=0.001)
 
     def test_given_probes_refused_without_retry_after_when_one_is_admitted_then_the_pace_is_its_time_over_the_cycle_not_faster(self) -> None:
-        pacer = Pacer("API", slow_start=None)  # eleven sent at once
-        burst = [pacer.plan(now=0.0) for _ in range(11)]
-        for ticket in burst[:10]:
-            pacer.on_admitted(ticket)
-        pacer.on_refused(burst[10], now=0.01, retry_after=None)
+        pacer = _eleventh_refused(now=0.01, retry_after=None)
         for _ in range(2):  # at 1.01 and 3.01 s: the window (6 s) has not passed
             probe = pacer.plan(now=0.02)
             pacer.on_refused(probe, now=probe.start, retry_after=None)
@@ -254,11 +246,7 @@ class TestPacer:
         assert pacer.interval == pytest.approx(0.701)
 
     def test_given_a_pace_found_by_probes_when_requests_are_admitted_then_it_speeds_up_by_3_percent_per_cycle_of_requests(self) -> None:
-        pacer = Pacer("API", slow_start=None)  # eleven sent at once
-        burst = [pacer.plan(now=0.0) for _ in range(11)]
-        for ticket in burst[:10]:
-            pacer.on_admitted(ticket)
-        pacer.on_refused(burst[10], now=0.0, retry_after=None)
+        pacer = _eleventh_refused(now=0.0, retry_after=None)
         pacer.on_admitted(pacer.plan(now=0.0))
         paced = pacer.interval
 
@@ -270,11 +258,7 @@ class TestPacer:
     def test_given_a_pace_measured_after_a_retry_after_when_requests_are_admitted_then_it_speeds_up_by_1_percent_per_cycle_of_requests(
         self,
     ) -> None:
-        pacer = Pacer("API", slow_start=None)  # eleven sent at once
-        burst = [pacer.plan(now=0.0) for _ in range(11)]
-        for ticket in burst[:10]:
-            pacer.on_admitted(ticket)
-        pacer.on_refused(burst[10], now=0.0, retry_after=6)
+        pacer = _eleventh_refused(now=0.0, retry_after=6)
         pacer.on_admitted(pacer.plan(now=0.0))
         paced = pacer.interval
 
@@ -284,6 +268,16 @@ class TestPacer:
         # The wait the API told measures its limit within a second: speeding up as fast as after probes would
         # pass it again within a cycle or two (a 429 more for each).
         assert pacer.interval == pytest.approx(paced * (1 - 0.01 / 10) ** 10)
+
+
+def _eleventh_refused(now: float, retry_after: Optional[float]) -> Pacer:
+    """A pacer without a slow start after eleven requests sent at once: ten admitted, the eleventh refused at `now`."""
+    pacer = Pacer("API", slow_start=None)
+    burst = [pacer.plan(now=0.0) for _ in range(11)]
+    for ticket in burst[:10]:
+        pacer.on_admitted(ticket)
+    pacer.on_refused(burst[10], now=now, retry_after=retry_after)
+    return pacer
 
 
 class _Answers(BaseAdapter):

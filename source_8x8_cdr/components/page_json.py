@@ -97,6 +97,11 @@ def refuse_all(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is written one record at a time")
 
 
+def record_message_ends(stream: str, emitted_at: int) -> Tuple[bytes, bytes]:
+    """What a RECORD message's JSON line holds before and after its record's data, as the CDK writes it."""
+    return b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream), b',"emitted_at":%d}}' % emitted_at
+
+
 def record_message_json(record: Mapping[str, Any], stream: str, emitted_at: int, changes: Optional[List[Mapping[str, str]]] = None) -> bytes:
     """One RECORD message as a JSON line, with `meta.changes` for a `RecordWithChanges` and the `changes` given
     (the type conversions'), and integers beyond 64 bits written exactly (by the standard library, as orjson

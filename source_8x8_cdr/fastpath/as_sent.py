@@ -49,6 +49,7 @@ import orjson
 from source_8x8_cdr.components.conversion import StreamTypes, declared_type, utc_instant, utc_minutes
 from source_8x8_cdr.components.filtering import is_utc_instant
 from source_8x8_cdr.components.page_body import SentRecords
+from source_8x8_cdr.components.page_json import record_message_ends
 
 _SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
 _UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
@@ -277,6 +278,5 @@ class AsSentReader:
 
 def sent_to_json(records: List[Any], stream: str) -> Tuple[bytes, bytes, bytes]:
     """RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, in one join."""
-    start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
-    end = b',"emitted_at":%d}}' % (time.time_ns() // 1_000_000)
+    start, end = record_message_ends(stream, time.time_ns() // 1_000_000)
     return (start, (end + b"\n" + start).join(records), end)

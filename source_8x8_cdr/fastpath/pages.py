@@ -370,8 +370,7 @@ def _records_json(records: List[Mapping[str, Any]], stream: str, emitted_at: int
         body = b""
     del items
     if body:
-        start = b'{"type":"RECORD","record":{"stream":%s,"data":' % orjson.dumps(stream)
-        end = b',"emitted_at":%d}}' % emitted_at
+        start, end = page_json.record_message_ends(stream, emitted_at)
         between = end + b"\n" + start
         lines = body.replace(_MARKER_JSON, between)
         # As many markers replaced as there are records between records (the length says it without a second scan).

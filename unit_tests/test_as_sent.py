@@ -17,7 +17,7 @@ import pytest
 
 from source_8x8_cdr.components.conversion import StreamTypes
 from source_8x8_cdr.components.page_body import NOT_JSON, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
-from source_8x8_cdr.fastpath.as_sent import AsSentReader, sent_to_json
+from source_8x8_cdr.fastpath.as_sent import _CHECKED_AT_ONCE, AsSentReader, sent_to_json
 from unit_tests.component_inputs import a_response
 
 
@@ -134,6 +134,27 @@ class TestContactCenterPagesAsSent:
     )
     def test_given_a_value_the_conversion_must_handle_when_read_then_the_page_takes_the_converting_path(self, body: bytes) -> None:
         assert _cdr_reader().read(_sent(body)) is None
+
+    def test_given_a_page_longer_than_one_check_when_read_then_every_record_is_checked_and_kept_in_order(self) -> None:
+        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CHECKED_AT_ONCE + 7)]
+
+        page = _cdr_reader().read(_sent(orjson.dumps(records)))
+
+        assert page is not None
+        assert page.keys == [f"u{number}" for number in range(len(records))]
+        assert [json.loads(bytes(record)) for record in page.records] == _as_converted("contact_center_cdrs", records)
+
+    @pytest.mark.parametrize(
+        "odd",
+        [
+            pytest.param(_cdr(agent_id="52765"), id="value_of_another_type"),
+            pytest.param({**_cdr(), "x": {"timestamp": "2026-10-02T21:43:09.120-03:00"}}, id="member_also_nested"),
+        ],
+    )
+    def test_given_an_odd_record_past_the_first_check_when_read_then_the_page_takes_the_converting_path(self, odd: dict) -> None:
+        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CHECKED_AT_ONCE)] + [odd]
+
+        assert _cdr_reader().read(_sent(orjson.dumps(records))) is None
 
     def test_given_a_page_as_sent_when_written_then_one_record_message_per_line_with_the_bytes_as_data(self) -> None:
         start, middle, end = sent_to_json([msgspec.Raw(b'{"a":1}'), b'{"b":2}'], "s")

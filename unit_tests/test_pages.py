@@ -23,8 +23,10 @@ from freezegun import freeze_time
 from source_8x8_cdr.components.page_json import RecordWithChanges
 from source_8x8_cdr.fastpath import STOCK_PATH_VARIABLE
 from source_8x8_cdr.components.summaries import DAILY_SUMMARY_STREAMS, PBX_STREAM
-from source_8x8_cdr.fastpath.pages import RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
+from source_8x8_cdr.components.page_body import page_records_as_they_are, records_as_sent, records_in_page
+from source_8x8_cdr.fastpath.pages import _drop_parsed_page, RecordPage, RecordPageMessage, can_read_by_page, record_messages, records_to_json
 from source_8x8_cdr.source import SourceEightByEightCdr
+from unit_tests.component_inputs import a_response
 from unit_tests.mock_server.config import ConfigBuilder
 from unit_tests.mock_server.helpers import read_streams
 from unit_tests.mock_server.work_analytics import (
@@ -115,6 +117,18 @@ class TestRecordsToJson:
         assert [m.record.data for m in messages] == RECORDS
         assert {(m.type, m.record.stream, m.record.emitted_at) for m in messages} == {(Type.RECORD, "contact_center_cdrs", NOW_NS // 1_000_000)}
         assert page.count == 3 and page.data == RECORDS[-1]
+
+
+class TestPageDropped:
+    def test_given_a_page_kept_as_sent_when_its_records_are_taken_then_the_answer_holds_neither_its_body_nor_its_records(self) -> None:
+        response = a_response(b'{"records":[{"uuid":"a"},{"uuid":"b"}],"total":2}')
+        assert records_as_sent(response, "records") is not None and records_in_page(response, "records") == 2
+
+        _drop_parsed_page(response, "records")
+
+        assert records_as_sent(response, "records") is None, "the records kept as sent, which hold the body's bytes, are gone"
+        assert page_records_as_they_are(response, "records") == [] and response.content == b""
+        assert records_in_page(response, "records") == 2, "the paginators still read the page's size"
 
 
 class TestWhichStreamsReadByPage:

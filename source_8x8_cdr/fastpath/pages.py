@@ -61,7 +61,7 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from source_8x8_cdr.components import page_json
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
-from source_8x8_cdr.components.page_body import page_records_as_they_are, records_as_sent
+from source_8x8_cdr.components.page_body import page_records_as_they_are, parsed_page, records_as_sent
 from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, sent_to_json
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
 from source_8x8_cdr.fastpath.spill import SpilledPage
@@ -207,9 +207,11 @@ def _drop_parsed_page(response: requests.Response, records_field: str) -> None:
     """Frees what the answer held once its kept records are taken: the parsed records (the paginator reads the
     page's size counted by the error handler, `records_in_page`) and the raw body. A worker keeps its last
     answer until its next one arrives, and would otherwise hold a whole page (up to 10 MB) while it waits."""
-    records = page_records_as_they_are(response, records_field)
-    if isinstance(records, list):
-        records.clear()
+    body = parsed_page(response, records_field)
+    if records_field and isinstance(body, dict) and isinstance(body.get(records_field), list):
+        body[records_field] = []  # records kept as sent (`SentRecords`) hold the body's bytes: they go too
+    elif isinstance(body, list):
+        body.clear()
     response._content = b""
 
 

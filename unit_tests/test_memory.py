@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 import requests
 
+from source_8x8_cdr.fastpath import memory
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
 
 PAGE = b'{"data": [{"callId": "1"}], "meta": {"scrollId": "No Data"}}'
@@ -44,6 +45,62 @@ class TestPagesInMemory:
             third.join(timeout=5)
             assert not third.is_alive()
         assert passed_on == [True, True, True]
+
+    def test_given_a_page_being_parsed_when_another_worker_takes_a_place_then_it_waits_until_that_page_is_passed_on(self) -> None:
+        pages = PagesInMemory(limit=2)
+        first_taken, pass_first = threading.Event(), threading.Event()
+
+        def first() -> None:
+            with pages.reading_pages():
+                pages.take()
+                first_taken.set()
+                pass_first.wait(timeout=5)
+                assert pages.pass_on() is True
+
+        def second() -> None:
+            with pages.reading_pages():
+                pages.take()
+                assert pages.pass_on() is True
+
+        with pages.reading():
+            parsing = in_thread(first)
+            first_taken.wait(timeout=5)
+            waiting = in_thread(second)
+            waiting.join(timeout=0.3)
+            assert waiting.is_alive(), "a second page was parsed beside the first, with a place free"
+            pass_first.set()  # the first page goes to the main thread, keeping its place
+            parsing.join(timeout=5)
+            waiting.join(timeout=5)
+            assert not waiting.is_alive(), "the second page waited although the first had been passed on"
+
+    def test_given_a_page_holding_its_place_past_the_parsing_time_when_another_worker_takes_then_it_begins_beside_it(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(memory, "PARSING_ALONE_SECONDS", 0.2)
+        pages = PagesInMemory(limit=2)
+        refused_taken, restarted = threading.Event(), threading.Event()
+
+        def refused() -> None:  # its page was refused: the slice pauses before it restarts, holding its place
+            with pages.reading_pages():
+                pages.take()
+                refused_taken.set()
+                restarted.wait(timeout=30)
+
+        def other() -> None:
+            with pages.reading_pages():
+                pages.take()
+                assert pages.pass_on() is True
+
+        with pages.reading():
+            pausing = in_thread(refused)
+            refused_taken.wait(timeout=5)
+            beside = in_thread(other)
+            beside.join(timeout=0.1)
+            assert beside.is_alive()
+            beside.join(timeout=3)
+            assert not beside.is_alive(), "the other page waited for as long as the refused one held its place"
+            restarted.set()
+            pausing.join(timeout=5)
 
     def test_given_a_rejected_page_when_given_back_then_its_place_is_free(self) -> None:
         pages = PagesInMemory(limit=1)

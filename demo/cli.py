@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 from demo import busiest, offline, summary
-from demo.output import Console, DemoError, config_secrets
+from demo.output import Console, DemoError
+from source_8x8_cdr.secrets import config_secrets
 
 if TYPE_CHECKING:  # `demo.sync` imports PyAirbyte, which may only happen after `offline.prepare()`
     from demo.sync import DemoSync, SyncRun

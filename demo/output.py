@@ -7,11 +7,10 @@ PyAirbyte output, so it masks the config's secrets itself, in the three forms a 
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Mapping, TextIO
+from typing import Iterable, TextIO
 from urllib.parse import quote, quote_plus
 
 MASK = "****"
-SECRET_FIELDS = (("work_analytics", "api_key"), ("work_analytics", "password"), ("contact_center", "api_key"))
 
 
 class DemoError(Exception):
@@ -20,16 +19,6 @@ class DemoError(Exception):
     def __init__(self, message: str, details: str = "") -> None:
         super().__init__(message)
         self.details = details
-
-
-def config_secrets(config: Mapping[str, Any]) -> list[str]:
-    """The secret values of a connector config (the fields the spec marks `airbyte_secret`)."""
-    found = []
-    for block, field in SECRET_FIELDS:
-        value = (config.get(block) or {}).get(field)
-        if isinstance(value, str) and value:
-            found.append(value)
-    return found
 
 
 class Redactor:

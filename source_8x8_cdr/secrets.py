@@ -52,13 +52,22 @@ def register_secret(value: Any) -> None:
         _give_filter_all_forms()
 
 
-def register_config_secrets(config: Mapping[str, Any]) -> None:
-    """Register the secrets of a config (call after the entrypoint has set its own list)."""
-    _registered.clear()
+def config_secrets(config: Mapping[str, Any]) -> list:
+    """The values of a config's secret fields (the spec's `airbyte_secret` ones) that are set."""
+    found = []
     for path in SECRET_PATHS:
         value: Any = config
         for key in path:
             value = value.get(key) if isinstance(value, Mapping) else None
+        if isinstance(value, str) and value:
+            found.append(value)
+    return found
+
+
+def register_config_secrets(config: Mapping[str, Any]) -> None:
+    """Register the secrets of a config (call after the entrypoint has set its own list)."""
+    _registered.clear()
+    for value in config_secrets(config):
         register_secret(value)
 
 

@@ -177,6 +177,13 @@ class TestRegisterSecret:
         assert not any("analyst" in form or "cc.example.com" in form for form in given[-1])
 
 
+    def test_given_a_config_without_some_secrets_when_its_secrets_are_listed_then_only_the_set_ones_in_spec_order(self) -> None:
+        config = {"work_analytics": {"api_key": "wa-key-1", "username": "analyst@example.com", "password": ""}, "contact_center": {"api_key": "cc-key-1"}}
+
+        assert secrets.config_secrets(config) == ["wa-key-1", "cc-key-1"]
+        assert secrets.config_secrets({"work_analytics": "not an object"}) == []
+
+
 class TestMaskLine:
     @pytest.mark.parametrize("secret", FRAME_SECRETS)
     def test_given_a_secret_found_in_the_json_frame_when_masking_each_kind_of_message_then_it_still_parses(self, secret: str, registered: None) -> None:

@@ -173,17 +173,17 @@ def _as_integers(pieces: List[bytes]) -> bool:
                 return False  # a space after the colon, a negative number or not a number: the converting path
             continue  # an integer or null
         end = piece.find(b'"', 1) + 1
-        integer = small.get(piece[:end])
-        if integer is None:
-            digits = piece[1 : end - 1]
-            if not end or not digits.isdigit() or end > 4000:
-                return False
-            integer = b"%d" % int(digits)
-        pieces[index] = integer + piece[end:]
+        if piece[:end] in small:  # `"12"`: the piece's first two quotes are its own, dropped in one copy
+            pieces[index] = piece.replace(b'"', b"", 2)
+            continue
+        digits = piece[1 : end - 1]
+        if not end or not digits.isdigit() or end > 4000:
+            return False
+        pieces[index] = b"%d" % int(digits) + piece[end:]
     return True
 
 
-_SMALL_INTEGERS = {b'"%d"' % number: b"%d" % number for number in range(1000)}  # `"12"` -> `12`
+_SMALL_INTEGERS = frozenset(b'"%d"' % number for number in range(1000))  # written without leading zeros
 
 
 @dataclass(frozen=True)

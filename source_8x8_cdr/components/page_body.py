@@ -57,6 +57,16 @@ class SentRecords(list):
         """The records as Python objects (dicts, and None for `null` entries)."""
         return _DECODE(self.sent)
 
+    def hand_over(self) -> bytes:
+        """The bytes of the list, which these records hold no more until they are given back (`give_back`): a
+        reader that rewrites them in place (`fastpath/as_sent.py`) need not keep a copy of the page beside them."""
+        sent, self.sent = bytes(self.sent), None  # type: ignore[arg-type, assignment]
+        return sent
+
+    def give_back(self, sent: bytes) -> None:
+        """The bytes of the list, as the API sent them, after `hand_over`."""
+        self.sent = sent  # type: ignore[assignment]
+
     def identity(self) -> Hashable:
         """What identifies the page (`paging_guard`): its size and the bytes of its first and last records (at
         most the first and last 2 KiB of the list)."""

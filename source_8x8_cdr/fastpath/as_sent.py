@@ -5,11 +5,14 @@ back as JSON is most of what the connector spends per record (`benchmark/README.
 it: their values already have the declared types. `AsSentReader` finds that out for a whole page in C and then
 writes each record's own bytes into its RECORD message:
 
-* The page's records arrive as sent (`page_body.SentRecords`: one `msgspec.Raw` per record).
-* msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`): each
-  declared field in its declared type or null, members the schema does not declare skipped (they travel as
-  sent). The decode refuses any other type: then the page takes the converting path (`PagedPartition`), which
-  converts and reports as `TypedValues` does.
+* The page's records arrive as sent (`page_body.SentRecords`: the bytes of the list, checked to hold objects).
+  They hand their bytes over to be rewritten in place, and the API's body is let go: the only copy of the page
+  is the one being rewritten, and what each rewrite changed (`Undo`: a few bytes a record) is enough to give the
+  records their bytes as sent back when the page must take the converting path.
+* msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`), a
+  thousand records at a time: each declared field in its declared type or null, members the schema does not
+  declare skipped (they travel as sent). The decode refuses any other type: then the page takes the converting
+  path (`PagedPartition`), which converts and reports as `TypedValues` does.
 * Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, one C split of the
   page per member and a few C calls per record:
   * a `date-time` at the top level with a UTC offset becomes the same instant in UTC (`"...T12:43:09.000-03:00"`
@@ -102,11 +105,11 @@ _MINUTES_TO_MILLISECONDS = frozenset(b":a%c:a%c.%c%c%c" % digits for digits in p
 _SECONDS_AND_MILLISECONDS = frozenset(b":a%c.%c%c%c" % digits for digits in product(b"ab", repeat=4))
 
 
-def _in_utc(pieces: List[bytes]) -> bool:
+def _in_utc(pieces: List[bytes], undo: "Undo") -> bool:
     """Rewrites, in place, the pieces of a page split at a `date-time` member (each after the first starts with
-    the member's value): each text at an offset in UTC (null and UTC text stay). False when a value is anything
-    else (not an instant with an offset, or spelled with a space after the colon)."""
-    hours, classes, valid = _UTC_HOURS, _DIGIT_CLASSES, _MINUTES_TO_MILLISECONDS
+    the member's value): each text at an offset in UTC (null and UTC text stay), noted in `undo`. False when a
+    value is anything else (not an instant with an offset, or spelled with a space after the colon)."""
+    hours, classes, valid, note = _UTC_HOURS, _DIGIT_CLASSES, _MINUTES_TO_MILLISECONDS, undo.append
     for index in range(1, len(pieces)):
         piece = pieces[index]
         # The usual case, a few C calls: `"2024-07-31T12:43:09.000-03:00"` in an hour and offset met before.
@@ -115,16 +118,21 @@ def _in_utc(pieces: List[bytes]) -> bool:
             minutes = piece[14:24]
             if minutes.translate(classes) in valid:
                 pieces[index] = b"%b%bZ%b" % (hour, minutes, piece[30:])  # one copy of the rest, not three
+                note((index, piece[:30], 25))
                 continue
         else:
             minute = _UTC_MINUTES.get(piece[1:17] + piece[24:31])
             if minute is not None and piece[17:24].translate(classes) in _SECONDS_AND_MILLISECONDS:
                 pieces[index] = b"%b%bZ%b" % (minute, piece[17:24], piece[30:])
+                note((index, piece[:30], 25))
                 continue
         rewritten = _in_utc_slowly(piece)
         if rewritten is None:
             return False
-        pieces[index] = rewritten
+        if rewritten is not piece:
+            end = piece.find(b'"', 1)  # the text's closing quote, where the rest of the piece begins
+            note((index, piece[:end], len(rewritten) - len(piece) + end))
+            pieces[index] = rewritten
     return True
 
 
@@ -162,10 +170,10 @@ def _remember_minutes(value: bytes, minutes: Optional[Dict[str, str]]) -> None:
     _UTC_MINUTES.update(zip(keys, ('"' + '\n"'.join(minutes.values())).encode().split(b"\n")))
 
 
-def _as_integers(pieces: List[bytes]) -> bool:
+def _as_integers(pieces: List[bytes], undo: "Undo") -> bool:
     """Rewrites, in place, the pieces of a page split at an integer member: each text of digits as the integer
-    (`"01"` -> `1`). False when a value is anything else than digits, as text or not, or null."""
-    small = _SMALL_INTEGERS
+    (`"01"` -> `1`), noted in `undo`. False when a value is anything else than digits, as text or not, or null."""
+    small, note = _SMALL_INTEGERS, undo.append
     for index in range(1, len(pieces)):
         piece = pieces[index]
         if piece[:1] != b'"':
@@ -173,24 +181,72 @@ def _as_integers(pieces: List[bytes]) -> bool:
                 return False  # a space after the colon, a negative number or not a number: the converting path
             continue  # an integer or null
         end = piece.find(b'"', 1) + 1
-        if piece[:end] in small:  # `"12"`: the piece's first two quotes are its own, dropped in one copy
+        text = piece[:end]
+        if text in small:  # `"12"`: the piece's first two quotes are its own, dropped in one copy
             pieces[index] = piece.replace(b'"', b"", 2)
+            note((index, text, end - 2))
             continue
-        digits = piece[1 : end - 1]
+        digits = text[1:-1]
         if not end or not digits.isdigit() or end > 4000:
             return False
-        pieces[index] = b"%d" % int(digits) + piece[end:]
+        integer = b"%d" % int(digits)
+        pieces[index] = integer + piece[end:]
+        note((index, text, len(integer)))
     return True
 
 
 _SMALL_INTEGERS = frozenset(b'"%d"' % number for number in range(1000))  # written without leading zeros
 
 
+# What a rewrite changed, to give the page back as sent: per rewritten piece, its index, the bytes its value began
+# with, and how many bytes the rewrite wrote in their place.
+Undo = List[Tuple[int, bytes, int]]
+
+
 @dataclass(frozen=True)
 class _Rewrite:
     attribute: str  # of the checking struct
     member: bytes  # `"timestamp":`
-    rewrite: Callable[[List[bytes]], bool]  # in place, the pieces of a page split at `member`
+    rewrite: Callable[[List[bytes], Undo], bool]  # in place, the pieces of a page split at `member`
+
+    def undone(self, pieces: List[bytes], undo: Undo) -> bytes:
+        """The page these pieces (rewritten as `undo` notes) were split from."""
+        for index, head, written in undo:
+            pieces[index] = head + pieces[index][written:]
+        return self.member.join(pieces)
+
+
+_Done = Tuple[_Rewrite, Undo, int]  # a rewrite made, what it changed, and how often its member occurs
+
+
+def _rewritten(records: SentRecords, rewrites: Tuple[_Rewrite, ...], done: List[_Done]) -> Optional[bytes]:
+    """The bytes of the page's records (handed over by `records`) with `rewrites` made, each noted in `done`; None,
+    the records holding their bytes as sent again, when the page has a line break or a value cannot be rewritten.
+
+    No copy of the page is kept beside the one being rewritten (the API's body included: the caller has let it
+    go): what the rewrites changed is enough to give the page back as sent."""
+    page: Optional[bytes] = records.hand_over()
+    if b"\n" in page or b"\r" in page:  # type: ignore[operator]
+        records.give_back(page)  # type: ignore[arg-type]
+        return None
+    for rewrite in rewrites:
+        pieces = page.split(rewrite.member)  # type: ignore[union-attr]
+        page = None  # the pieces hold the page now
+        undo: Undo = []
+        if not rewrite.rewrite(pieces, undo):
+            records.give_back(_as_sent(rewrite.undone(pieces, undo), done))
+            return None
+        done.append((rewrite, undo, len(pieces) - 1))
+        page = rewrite.member.join(pieces)
+        del pieces
+    return page
+
+
+def _as_sent(page: bytes, done: List[_Done]) -> bytes:
+    """The page as the API sent it, from `page` with the rewrites `done`."""
+    for rewrite, undo, _ in reversed(done):
+        page = rewrite.undone(page.split(rewrite.member), undo)
+    return page
 
 
 @dataclass(frozen=True)
@@ -231,30 +287,32 @@ class AsSentReader:
         return cls(types, cursor_field, primary_key)
 
     def read(self, records: SentRecords) -> Optional[AsSentPage]:
-        """The page as sent, with its rewrites; None when it must take the converting path."""
-        reading = self._current_reading()
-        page: Optional[bytes] = bytes(records.sent)
-        if records.has_nulls or b"\n" in page or b"\r" in page:  # type: ignore[operator]
+        """The page as sent, with its rewrites; None when it must take the converting path (the records then
+        hold their bytes as the API sent them again)."""
+        if records.has_nulls:
             return None
-        occurrences = []
-        for rewrite in reading.rewrites:  # each copy of the page is dropped as soon as the next one is made
-            pieces = page.split(rewrite.member)  # type: ignore[union-attr]
-            page = None
-            if not rewrite.rewrite(pieces):
-                return None
-            occurrences.append((rewrite.attribute, len(pieces) - 1))
-            page = rewrite.member.join(pieces)
-            del pieces
+        reading = self._current_reading()
+        done: List[_Done] = []
+        page = _rewritten(records, reading.rewrites, done)
+        if page is None:
+            return None
+        read = self._checked(page, reading.decoder, [(rewrite.attribute, count) for rewrite, _, count in done])
+        if read is None:
+            records.give_back(_as_sent(page, done))
+        return read
+
+    def _checked(self, page: bytes, decoder: msgspec.json.Decoder, occurrences: List[Tuple[str, int]]) -> Optional[AsSentPage]:
+        """The records of the rewritten page with their cursors and keys, when each has its declared types and
+        the rewritten members occur once per record that has them."""
         try:
-            entries = _ENTRIES.decode(page)  # type: ignore[arg-type]
+            entries = _ENTRIES.decode(page)
         except msgspec.DecodeError:  # not JSON after a rewrite: the member was not where it seemed
             return None
-        del page
         cursors: List[Any] = []
         keys: List[Any] = []
         for start in range(0, len(entries), _CHECKED_AT_ONCE):
             try:
-                checked = reading.decoder.decode(b"[%b]" % b",".join(entries[start : start + _CHECKED_AT_ONCE]))
+                checked = decoder.decode(b"[%b]" % b",".join(entries[start : start + _CHECKED_AT_ONCE]))
             except msgspec.DecodeError:  # a value of another type than declared (msgspec's ValidationError)
                 return None
             for position, (attribute, count) in enumerate(occurrences):
@@ -278,7 +336,7 @@ class AsSentReader:
         rewrites, rewritten = [], set()
         for position, (field, node) in enumerate(self._properties.items()):
             if field in integers_as_text:
-                rewrite: Callable[[List[bytes]], bool] = _as_integers
+                rewrite: Callable[[List[bytes], Undo], bool] = _as_integers
             elif declared_type(node) == "string" and node.get("format") == "date-time":
                 rewrite = _in_utc
             else:

@@ -157,6 +157,8 @@ class PagedPartition(Partition):
         if response is None:
             return
         sent = records_as_sent(response, self._extractor.field) if self._as_sent is not None else None
+        if sent is not None:
+            response._content = b""  # from here on only its records are read: the body goes once they hold a copy
         as_sent = self._as_sent.read(sent) if sent is not None else None  # type: ignore[union-attr]
         if as_sent is not None:
             yield from self._page_as_sent(response, as_sent)

@@ -142,29 +142,30 @@ class TestPaceAgainstASimulatedLimit:
 
     def test_given_limits_of_4_to_40_per_window_when_61_requests_are_read_then_the_slow_start_refuses_fewer_on_average(self) -> None:
         # The first burst refuses whatever is in flight when the limit is crossed: a saw-tooth over the limit that
-        # the slow start makes smaller at first but cannot remove (16 workers at once: 8.6 refused on average).
+        # the slow start makes smaller at first but cannot remove (16 workers at once: 8.6 refused on average; a
+        # slow start growing by half a request an answer: 7.0).
         refused = [simulate(limit, 6, 60, retry_after=True).refused for limit in range(4, 41)]
 
-        assert statistics.mean(refused) <= 7.2, refused
+        assert statistics.mean(refused) <= 5.5, refused
 
-    def test_given_no_limit_when_60_requests_of_200_ms_are_read_then_the_slow_start_costs_at_most_two_round_trips(self) -> None:
-        # Fifteen workers at once: the login, then four rounds of fifteen, 1.0 s. The slow start sends 4, 6, 9,
-        # 14... requests in its first round trips.
+    def test_given_no_limit_when_60_requests_of_200_ms_are_read_then_the_slow_start_costs_at_most_three_round_trips(self) -> None:
+        # Fifteen workers at once: the login, then four rounds of fifteen, 1.0 s. The slow start sends 5, 6, 7, 9,
+        # 11, 14 requests in its first round trips (the login's answer counts).
         outcome = simulate(10**9, 6, 60, retry_after=True, latency=0.2)
 
         assert outcome.refused == 0
-        assert outcome.seconds <= 1.0 + 2 * 0.2 + 0.001, outcome
+        assert outcome.seconds <= 1.0 + 3 * 0.2 + 0.001, outcome
 
     def test_given_retry_after_when_150_requests_are_paced_at_10_per_60_s_then_at_most_three_429s_follow_the_first_burst(self) -> None:
         outcome = simulate(10, 60, 150, retry_after=True)
 
         assert outcome.admitted == 151
-        assert outcome.refused - 3 <= 3, outcome  # three in the first burst (the slow start's second round of six)
+        assert outcome.refused - 2 <= 3, outcome  # two in the first burst (the slow start's second round of six)
         assert outcome.over_minimum(10, 60) <= 1.05, outcome
 
 
 class TestPacer:
-    def test_given_no_429_yet_when_requests_plan_then_four_go_at_once_and_each_admitted_answer_lets_one_and_a_half_more_go(self) -> None:
+    def test_given_no_429_yet_when_requests_plan_then_four_go_at_once_and_each_admitted_answer_lets_one_and_a_quarter_more_go(self) -> None:
         pacer = Pacer("API")
 
         tickets = [pacer.plan(now=5.0) for _ in range(15)]
@@ -174,7 +175,19 @@ class TestPacer:
         assert not any(ticket.probe for ticket in tickets[:4])
         for ticket in tickets[:4]:
             pacer.on_admitted(ticket)
-        assert sum(pacer.plan(now=5.2) is not None for _ in range(15)) == 6
+        assert sum(pacer.plan(now=5.2) is not None for _ in range(15)) == 5
+
+    def test_given_ten_answers_admitted_before_a_429_is_known_when_requests_plan_then_at_most_seven_are_in_flight(self) -> None:
+        # The worst first burst against a limit of 10: every request in flight when the first 429 is answered is
+        # refused too, and the slow start has then grown by every answer admitted before it (at half a request an
+        # answer: nine in flight).
+        pacer = Pacer("API")
+        for _ in range(10):
+            pacer.on_admitted(pacer.plan(now=0.0))
+
+        in_flight = [pacer.plan(now=0.1) for _ in range(15)]
+
+        assert sum(ticket is not None for ticket in in_flight) == 7
 
     def test_given_a_request_of_the_slow_start_unanswered_when_another_plans_then_it_takes_its_place(self) -> None:
         pacer = Pacer("API")

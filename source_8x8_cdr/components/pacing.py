@@ -11,9 +11,10 @@ Here all requests to one API share one `Pacer`, below the CDK's retries (`PacedA
 requesters' sessions and on the Work Analytics login's, see below):
 
 * Until the first 429 nothing waits for a time: a request costs a lock and a clock read. But an API has not
-  shown its limit yet, so it starts slowly (as TCP does): four requests in flight at once at first, and half
-  a request more with each admitted answer (4, 6, 9, 14... a round trip), so that fewer requests are already
-  on their way when the first 429 comes. Past a few round trips the concurrency is the only bound.
+  shown its limit yet, so it starts slowly (as TCP does): four requests in flight at once at first, and a
+  quarter of a request more with each admitted answer (4, 5, 6, 8, 10, 12, 15... a round trip), so that fewer
+  requests are already on their way when the first 429 comes. Past a few round trips the concurrency is the
+  only bound.
 * A 429 holds every request to that API: for `Retry-After` when the answer has one, else for a probe wait
   (the current pace's interval, or 1 s before there is a pace, doubling while the API still refuses). When the hold ends, one request (the probe) goes alone;
   the others wait for its answer, so the workers do not come back in lockstep.
@@ -32,21 +33,36 @@ requesters' sessions and on the Work Analytics login's, see below):
   fails the stream. A `check` waits 10 s (`CHECK_PATIENCE_SECONDS`).
 
 What it costs (simulated in `unit_tests/test_pacing.py`, measured by the benchmark): the first 429 finds the
-other requests already on their way, and they are refused too: whatever the slow start had in flight when
-the limit was crossed, a saw-tooth over the limit (a limit of 10: three or four; 14: ten; without the slow
-start, 16 sent at once against 10: six). Over limits of 4 to 40 a window, a read of 61 requests has 7.0
-refused on average, 8.6 without the slow start, which costs a sync without a limit two round trips once
-(0.4 s at 200 ms an answer: the benchmark's latency run). Finding the limit without `Retry-After` costs
-about log2(window in seconds) refused probes, and the pace then starts up to twice too slow (probes double
-their wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests)
-and catches up at 3% a cycle; after that, about one 429 every few windows (fewer with `Retry-After`).
-`requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit
-is known.
+other requests already on their way, and they are refused too: whatever the slow start had in flight when the
+limit was crossed, a saw-tooth over the limit (simulated, a limit of 10: three; 14: six; without the slow
+start, 16 sent at once against 10: six). At most it is the four of the slow start and a quarter of each answer
+admitted before the first 429 is answered: seven against a limit of 10. Through the emulator (10 requests per
+6 s) the answers come back one by one while the 429 waits for a thread: the burst was 1 to 4 in four traced runs.
+Over limits of 4 to 40 a window, a read of 61 requests has 5.5 refused on average, 8.6 without the slow start,
+which costs a sync without a limit three round trips once (0.2 s more than half a request an answer: the
+benchmark's latency run, 4.2x faster than one request at a time against 4.45x). Finding the limit without
+`Retry-After` costs about log2(window in seconds) refused probes, and the pace then starts up to twice too slow
+(probes double their wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100
+requests) and catches up at 3% a cycle; after that, about one 429 every few windows (with `Retry-After` too:
+the told wait is in whole seconds, so the pace starts a little slow, and its 1% a cycle passes the limit after
+three to five cycles). So a month at 10 requests per 6 s (61 requests) measured 3 to 7 429s with `Retry-After`
+(the burst and one at the pace) and 3 to 6 without (the burst and two refused probes), at 1.05x and 1.15x the
+least time, in seven runs: at most 9% of the requests in six of them (6 of 67), and 7 of 68 (10.3%) with
+`Retry-After` in one where other work took 1.5 CPUs (the burst grows when the 429 waits longer for a thread).
+The first wait without `Retry-After` is a guess, not a measure: the slow start fills a window in a fraction of
+a second (ten requests in 0.07-0.18 s there), which says nothing of how long the window is.
+`requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is
+known.
 
-Measured and not kept: a slow start that doubles each round trip (TCP's, one more request per answer) only
-moves which limits are unlucky (8.0 refused on average over limits of 4 to 40, for the same cost); spacing
-the first requests out in time makes the burst larger (by the time the limit is crossed, every worker has a
-request in flight).
+Measured and not kept: half a request more with each answer (x1.5 a round trip, version 1.2.0) is a round trip
+faster without a limit, but 7.0 are refused on average over limits of 4 to 40 and up to nine in the first burst
+against a limit of 10 (the emulator measured 2 to 6, and 4 to 11 429s a month without `Retry-After`); a slow
+start that doubles each round trip (TCP's, one more request per answer) only moves which limits are unlucky
+(8.0 refused on average, for the same cost as x1.5); spacing the first requests out in time makes the burst
+larger (by the time the limit is crossed, every worker has a request in flight); a first probe wait of 2 s
+(probes at 2, 6, 14 s) refuses one probe fewer for windows past 2 s, but finds a 6 s window exactly, so the
+recovery crosses the limit once more (the same count), and finds a 15 s window at 30 s (1.7x the least time
+over 300 requests).
 
 Why not the manifest: the CDK's retries (`HttpClient._send_with_retry`) count every retry, sleep per
 thread with an extra second on top of each wait, and have no action that retries without counting; a
@@ -76,7 +92,7 @@ from requests.adapters import BaseAdapter
 logger = logging.getLogger("airbyte")
 
 SLOW_START_REQUESTS = 4  # before the first 429: requests in flight at once at first,
-SLOW_START_GROWTH = 0.5  # and how many more with each admitted answer (x1.5 per round trip)
+SLOW_START_GROWTH = 0.25  # and how many more with each admitted answer (x1.25 per round trip)
 FIRST_PROBE_SECONDS = 1.0  # without Retry-After: the first wait after a 429, doubled while probes are refused
 RECOVERY_PER_CYCLE = 0.03  # how much faster the pace gets over as many admitted requests as the last cycle held
 TOLD_RECOVERY_PER_CYCLE = 0.01  # the same for a pace measured with Retry-After: the API told the wait

@@ -32,37 +32,30 @@ requesters' sessions and on the Work Analytics login's, see below):
   reaches past that, goes back to the CDK with its 429, which retries it `max_retries` times more and then
   fails the stream. A `check` waits 10 s (`CHECK_PATIENCE_SECONDS`).
 
-What it costs (simulated in `unit_tests/test_pacing.py`, measured by the benchmark): the first 429 finds the
-other requests already on their way, and they are refused too: whatever the slow start had in flight when the
-limit was crossed, a saw-tooth over the limit (simulated, a limit of 10: three; 14: six; without the slow
-start, 16 sent at once against 10: six). At most it is the four of the slow start and a quarter of each answer
-admitted before the first 429 is answered: seven against a limit of 10. Through the emulator (10 requests per
-6 s) the answers come back one by one while the 429 waits for a thread: the burst was 1 to 4 in four traced runs.
-Over limits of 4 to 40 a window, a read of 61 requests has 5.5 refused on average, 8.6 without the slow start,
-which costs a sync without a limit three round trips once (0.2 s more than half a request an answer: the
-benchmark's latency run, 4.2x faster than one request at a time against 4.45x). Finding the limit without
-`Retry-After` costs about log2(window in seconds) refused probes, and the pace then starts up to twice too slow
-(probes double their wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100
-requests) and catches up at 3% a cycle; after that, about one 429 every few windows (with `Retry-After` too:
-the told wait is in whole seconds, so the pace starts a little slow, and its 1% a cycle passes the limit after
-three to five cycles). So a month at 10 requests per 6 s (61 requests) measured 3 to 7 429s with `Retry-After`
-(the burst and one at the pace) and 3 to 6 without (the burst and two refused probes), at 1.05x and 1.15x the
-least time, in seven runs: at most 9% of the requests in six of them (6 of 67), and 7 of 68 (10.3%) with
-`Retry-After` in one where other work took 1.5 CPUs (the burst grows when the 429 waits longer for a thread).
-The first wait without `Retry-After` is a guess, not a measure: the slow start fills a window in a fraction of
-a second (ten requests in 0.07-0.18 s there), which says nothing of how long the window is.
-`requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is
-known.
+What it costs (simulated in `unit_tests/test_pacing.py`; measured through the emulator by the benchmark,
+`benchmark/README.md`): the first 429 finds the other requests already on their way, and they are refused too:
+whatever the slow start had in flight when the limit was crossed, a saw-tooth over the limit (simulated, a
+limit of 10: three; 14: six; without the slow start, 16 sent at once against 10: six). At most it is the four
+of the slow start and a quarter of each answer admitted before the first 429 is answered: seven against a
+limit of 10; more when the 429 waits longer for a thread (a busy machine). Over limits of 4 to 40 a window, a
+read of 61 requests has 5.5 refused on average, 8.6 without the slow start, which costs a sync without a limit
+three round trips once (about 0.6 s at 200 ms an answer). Finding the limit without `Retry-After` costs about
+log2(window in seconds) refused probes, and the pace then starts up to twice too slow (probes double their
+wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests) and catches
+up at 3% a cycle; after that, about one 429 every few windows (with `Retry-After` too: the told wait is in
+whole seconds, so the pace starts a little slow, and its 1% a cycle passes the limit after three to five
+cycles). The first wait without `Retry-After` is a guess, not a measure: the slow start fills a window in a
+fraction of a second, which says nothing of how long the window is. `requests_per_minute` (the CDK's
+`HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is known.
 
 Measured and not kept: half a request more with each answer (x1.5 a round trip, version 1.2.0) is a round trip
 faster without a limit, but 7.0 are refused on average over limits of 4 to 40 and up to nine in the first burst
-against a limit of 10 (the emulator measured 2 to 6, and 4 to 11 429s a month without `Retry-After`); a slow
-start that doubles each round trip (TCP's, one more request per answer) only moves which limits are unlucky
-(8.0 refused on average, for the same cost as x1.5); spacing the first requests out in time makes the burst
-larger (by the time the limit is crossed, every worker has a request in flight); a first probe wait of 2 s
-(probes at 2, 6, 14 s) refuses one probe fewer for windows past 2 s, but finds a 6 s window exactly, so the
-recovery crosses the limit once more (the same count), and finds a 15 s window at 30 s (1.7x the least time
-over 300 requests).
+against a limit of 10; a slow start that doubles each round trip (TCP's, one more request per answer) only moves
+which limits are unlucky (8.0 refused on average, for the same cost as x1.5); spacing the first requests out in
+time makes the burst larger (by the time the limit is crossed, every worker has a request in flight); a first
+probe wait of 2 s (probes at 2, 6, 14 s) refuses one probe fewer for windows past 2 s, but finds a 6 s window
+exactly, so the recovery crosses the limit once more (the same count), and finds a 15 s window at 30 s (1.7x
+the least time over 300 requests).
 
 Why not the manifest: the CDK's retries (`HttpClient._send_with_retry`) count every retry, sleep per
 thread with an extra second on top of each wait, and have no action that retries without counting; a

@@ -191,13 +191,20 @@ class PagesInMemory:
     def _parsed(self) -> None:
         with self._changed:
             self._parsing_since = None
-            self._changed.notify_all()
+            self._wake_waiting_workers()
 
     def release(self) -> None:
         with self._changed:
             if self._taken:
                 self._taken -= 1
-                self._changed.notify_all()
+                self._wake_waiting_workers()
+
+    def _wake_waiting_workers(self) -> None:
+        """Wakes the workers waiting for a place when one of them may now take it. A worker woken for nothing
+        still takes the GIL from the one parsing a page: with fifteen of them waiting, that cost more than the
+        page's own filter and lines."""
+        if self._taken < self.limit and self._parsing_since is None:
+            self._changed.notify_all()
 
 
 # Pages received, parsed or written and not yet passed to stdout, across the workers (each up to 10,000

@@ -25,6 +25,31 @@ def in_thread(action) -> threading.Thread:
     return thread
 
 
+def a_worker_holding_its_place(pages: PagesInMemory) -> tuple[threading.Thread, threading.Event]:
+    """A worker that has taken a place and reads its page until the event is set, then passes it on."""
+    taken, done = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with pages.reading_pages():
+            pages.take()
+            taken.set()
+            done.wait(timeout=30)
+            pages.pass_on()
+
+    thread = in_thread(worker)
+    taken.wait(timeout=5)
+    return thread, done
+
+
+def a_worker_passing_a_page_on(pages: PagesInMemory) -> threading.Thread:
+    def worker() -> None:
+        with pages.reading_pages():
+            pages.take()
+            pages.pass_on()
+
+    return in_thread(worker)
+
+
 class TestPagesInMemory:
     def test_given_the_limit_taken_when_a_worker_parses_another_page_then_it_waits_until_the_main_thread_releases_one(self) -> None:
         pages = PagesInMemory(limit=2)
@@ -48,27 +73,12 @@ class TestPagesInMemory:
 
     def test_given_a_page_being_parsed_when_another_worker_takes_a_place_then_it_waits_until_that_page_is_passed_on(self) -> None:
         pages = PagesInMemory(limit=2)
-        first_taken, pass_first = threading.Event(), threading.Event()
-
-        def first() -> None:
-            with pages.reading_pages():
-                pages.take()
-                first_taken.set()
-                pass_first.wait(timeout=5)
-                assert pages.pass_on() is True
-
-        def second() -> None:
-            with pages.reading_pages():
-                pages.take()
-                assert pages.pass_on() is True
-
         with pages.reading():
-            parsing = in_thread(first)
-            first_taken.wait(timeout=5)
-            waiting = in_thread(second)
+            parsing, pass_it_on = a_worker_holding_its_place(pages)
+            waiting = a_worker_passing_a_page_on(pages)
             waiting.join(timeout=0.3)
             assert waiting.is_alive(), "a second page was parsed beside the first, with a place free"
-            pass_first.set()  # the first page goes to the main thread, keeping its place
+            pass_it_on.set()  # the first page goes to the main thread, keeping its place
             parsing.join(timeout=5)
             waiting.join(timeout=5)
             assert not waiting.is_alive(), "the second page waited although the first had been passed on"
@@ -78,28 +88,14 @@ class TestPagesInMemory:
     ) -> None:
         monkeypatch.setattr(memory, "PARSING_ALONE_SECONDS", 0.2)
         pages = PagesInMemory(limit=2)
-        refused_taken, restarted = threading.Event(), threading.Event()
-
-        def refused() -> None:  # its page was refused: the slice pauses before it restarts, holding its place
-            with pages.reading_pages():
-                pages.take()
-                refused_taken.set()
-                restarted.wait(timeout=30)
-
-        def other() -> None:
-            with pages.reading_pages():
-                pages.take()
-                assert pages.pass_on() is True
-
         with pages.reading():
-            pausing = in_thread(refused)
-            refused_taken.wait(timeout=5)
-            beside = in_thread(other)
+            pausing, restart = a_worker_holding_its_place(pages)  # its page was refused: the slice pauses before it restarts
+            beside = a_worker_passing_a_page_on(pages)
             beside.join(timeout=0.1)
             assert beside.is_alive()
             beside.join(timeout=3)
             assert not beside.is_alive(), "the other page waited for as long as the refused one held its place"
-            restarted.set()
+            restart.set()
             pausing.join(timeout=5)
 
     def test_given_a_rejected_page_when_given_back_then_its_place_is_free(self) -> None:

@@ -13,7 +13,6 @@ from typing import Iterator
 import pytest
 import requests
 
-from source_8x8_cdr.fastpath import memory
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
 
 PAGE = b'{"data": [{"callId": "1"}], "meta": {"scrollId": "No Data"}}'
@@ -23,31 +22,6 @@ def in_thread(action) -> threading.Thread:
     thread = threading.Thread(target=action, daemon=True)
     thread.start()
     return thread
-
-
-def a_worker_holding_its_place(pages: PagesInMemory) -> tuple[threading.Thread, threading.Event]:
-    """A worker that has taken a place and reads its page until the event is set, then passes it on."""
-    taken, done = threading.Event(), threading.Event()
-
-    def worker() -> None:
-        with pages.reading_pages():
-            pages.take()
-            taken.set()
-            done.wait(timeout=30)
-            pages.pass_on()
-
-    thread = in_thread(worker)
-    taken.wait(timeout=5)
-    return thread, done
-
-
-def a_worker_passing_a_page_on(pages: PagesInMemory) -> threading.Thread:
-    def worker() -> None:
-        with pages.reading_pages():
-            pages.take()
-            pages.pass_on()
-
-    return in_thread(worker)
 
 
 class TestPagesInMemory:
@@ -70,33 +44,6 @@ class TestPagesInMemory:
             third.join(timeout=5)
             assert not third.is_alive()
         assert passed_on == [True, True, True]
-
-    def test_given_a_page_being_parsed_when_another_worker_takes_a_place_then_it_waits_until_that_page_is_passed_on(self) -> None:
-        pages = PagesInMemory(limit=2)
-        with pages.reading():
-            parsing, pass_it_on = a_worker_holding_its_place(pages)
-            waiting = a_worker_passing_a_page_on(pages)
-            waiting.join(timeout=0.3)
-            assert waiting.is_alive(), "a second page was parsed beside the first, with a place free"
-            pass_it_on.set()  # the first page goes to the main thread, keeping its place
-            parsing.join(timeout=5)
-            waiting.join(timeout=5)
-            assert not waiting.is_alive(), "the second page waited although the first had been passed on"
-
-    def test_given_a_page_holding_its_place_past_the_parsing_time_when_another_worker_takes_then_it_begins_beside_it(
-        self, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        monkeypatch.setattr(memory, "PARSING_ALONE_SECONDS", 0.2)
-        pages = PagesInMemory(limit=2)
-        with pages.reading():
-            pausing, restart = a_worker_holding_its_place(pages)  # its page was refused: the slice pauses before it restarts
-            beside = a_worker_passing_a_page_on(pages)
-            beside.join(timeout=0.1)
-            assert beside.is_alive()
-            beside.join(timeout=3)
-            assert not beside.is_alive(), "the other page waited for as long as the refused one held its place"
-            restart.set()
-            pausing.join(timeout=5)
 
     def test_given_a_rejected_page_when_given_back_then_its_place_is_free(self) -> None:
         pages = PagesInMemory(limit=1)

@@ -35,13 +35,6 @@ class PagesInMemory:
     writing it as JSON is CPU work under the GIL, which gains nothing from more than a page or two at once;
     only the requests, which do not count here, need the concurrency.
 
-    Of those pages, one at a time is received and parsed; the other holds only its JSON lines, waiting for
-    stdout. A page at its peak (its body, the page rewritten in `as_sent.py`, its lines) takes about three
-    times its body; two of them at that moment cost 15-25 MB more peak memory for 7,000 call records a page and
-    no measured throughput, as the CPU work is serialized by the GIL anyway (`benchmark/README.md`). Should a
-    page keep its place for `PARSING_ALONE_SECONDS` (a refused page holds it while its slice pauses before
-    restarting), the next page may begin beside it.
-
     A worker takes a place once an answer's headers have arrived and before its body is read
     (`PlaceFirstAdapter`; the error handler takes it too when another transport was used); the page keeps
     it until the main thread has written it (`pages.py`), and a rejected or empty page gives it back at
@@ -59,7 +52,6 @@ class PagesInMemory:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._taken = 0
-        self._parsing_since: Optional[float] = None  # since when a page has been received or parsed (not yet passed on)
         self._reading = False
         self._slices_waiting = 0  # workers waiting for a place for a slice they have begun
         self._changed = threading.Condition()
@@ -72,7 +64,7 @@ class PagesInMemory:
     @contextmanager
     def reading(self) -> Iterator[None]:
         with self._changed:
-            self._reading, self._taken, self._slices_waiting, self._parsing_since = True, 0, 0, None
+            self._reading, self._taken, self._slices_waiting = True, 0, 0
             self._spilling, self._stdout_since, self._last_write = False, None, 0.0
         try:
             yield
@@ -110,12 +102,11 @@ class PagesInMemory:
             try:
                 since = time.monotonic()
                 while self._reading:
-                    now = time.monotonic()
-                    if self._taken < self.limit and self._parsed_by_now(now) and (begun or not self._slices_waiting):
+                    if self._taken < self.limit and (begun or not self._slices_waiting):
                         self._taken += 1
-                        self._parsing_since = now
                         worker.holds = True
                         return
+                    now = time.monotonic()
                     if now - since >= SPILL_AFTER_SECONDS and self._may_spill(now):
                         self._spilling = worker.spills = True
                         return
@@ -161,8 +152,6 @@ class PagesInMemory:
         holds = getattr(worker, "holds", False)
         worker.holds = False
         worker.begun = True
-        if holds:
-            self._parsed()
         self._free_spill_place()
         return holds
 
@@ -172,7 +161,6 @@ class PagesInMemory:
         holds = getattr(worker, "holds", False)
         worker.holds = False
         if holds:
-            self._parsed()
             self.release()
         self._free_spill_place()
 
@@ -183,36 +171,16 @@ class PagesInMemory:
                 self._spilling = False
                 self._changed.notify_all()
 
-    def _parsed_by_now(self, now: float) -> bool:
-        """No other page is being received or parsed, or that one has taken so long (a page refused and its slice
-        paused before it restarts) that the next may begin."""
-        return self._parsing_since is None or now - self._parsing_since >= PARSING_ALONE_SECONDS
-
-    def _parsed(self) -> None:
-        with self._changed:
-            self._parsing_since = None
-            self._wake_waiting_workers()
-
     def release(self) -> None:
         with self._changed:
             if self._taken:
                 self._taken -= 1
-                self._wake_waiting_workers()
-
-    def _wake_waiting_workers(self) -> None:
-        """Wakes the workers waiting for a place when one of them may now take it. A worker woken for nothing
-        still takes the GIL from the one parsing a page: with fifteen of them waiting, that cost more than the
-        page's own filter and lines."""
-        if self._taken < self.limit and self._parsing_since is None:
-            self._changed.notify_all()
+                self._changed.notify_all()
 
 
 # Pages received, parsed or written and not yet passed to stdout, across the workers (each up to 10,000
 # records): one being received, parsed or written while another waits to be written.
 PAGES_IN_MEMORY = PagesInMemory(2)
-# How long a page may be received and parsed alone: far above what a page of 10,000 records takes (about 50 ms),
-# far below a refused page's pause before its slice restarts, during which the page still holds its place.
-PARSING_ALONE_SECONDS = 1.0
 # While stdout is slow, how long a worker waits for a place before its page goes to disk: well below the
 # life of a scroll (not published; 10 s is the shortest seen), well above a page's share of the CPU.
 SPILL_AFTER_SECONDS = 2.0

@@ -43,7 +43,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from operator import attrgetter
-from itertools import islice, product
+from itertools import product
 from typing import Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import msgspec

@@ -61,7 +61,7 @@ from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_s
 from source_8x8_cdr.components import page_json
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
-from source_8x8_cdr.components.page_body import page_records_as_they_are, parsed_page, records_as_sent
+from source_8x8_cdr.components.page_body import parsed_page, records_as_sent
 from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, sent_to_json
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, give_freed_memory_back
 from source_8x8_cdr.fastpath.spill import SpilledPage

@@ -220,10 +220,8 @@ def _utc_text(value: str) -> str:
     `...T15:43:09.000Z`); a date and time without an offset is returned as it is (the slice filter reads it in
     the account's zone), text that is no date and time is unreadable. (`_Fields._write_fix` inlines the first
     lines.)"""
-    minutes = _UTC_MINUTES.get(value[:13] + value[23:])
-    if minutes is None and len(value) == 29 and value[10] == "T" and value[13] == ":" and value[23] in "+-":
-        minutes = _utc_minutes(value)
-    if minutes is not None and len(value) == 29 and value[16:19] in _SECOND and value[19:23] in _MILLISECOND:
+    minutes = utc_minutes(value)
+    if minutes is not None and value[16:19] in _SECOND and value[19:23] in _MILLISECOND:
         minute = minutes.get(value[13:16])
         if minute is not None:
             return minute + value[16:23] + "Z"

@@ -17,7 +17,7 @@ import pytest
 
 from source_8x8_cdr.components.conversion import StreamTypes
 from source_8x8_cdr.components.page_body import NOT_JSON, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
-from source_8x8_cdr.fastpath.as_sent import _CHECKED_AT_ONCE, AsSentReader, sent_to_json
+from source_8x8_cdr.fastpath.as_sent import _AT_ONCE_BYTES, AsSentReader, sent_to_json
 from unit_tests.component_inputs import a_response
 
 
@@ -44,6 +44,10 @@ def _call(**fields: Any) -> dict:
     record = {"callId": "1707280000000", "startTimeUTC": 1790899200000, "callLegCount": "2", "departments": ["Sales"], "missed": "Missed"}
     record.update(fields)
     return record
+
+
+# More CDRs than one check (and one piece of the written lines) takes.
+_CDRS_AT_ONCE = _AT_ONCE_BYTES // len(orjson.dumps(_cdr()))
 
 
 def _sent(body: bytes) -> SentRecords:
@@ -145,7 +149,7 @@ class TestContactCenterPagesAsSent:
         assert _refused(_cdr_reader(), body)
 
     def test_given_a_page_longer_than_one_check_when_read_then_every_record_is_checked_and_kept_in_order(self) -> None:
-        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CHECKED_AT_ONCE + 7)]
+        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CDRS_AT_ONCE + 7)]
 
         page = _cdr_reader().read(_sent(orjson.dumps(records)))
 
@@ -161,14 +165,27 @@ class TestContactCenterPagesAsSent:
         ],
     )
     def test_given_an_odd_record_past_the_first_check_when_read_then_the_page_takes_the_converting_path(self, odd: dict) -> None:
-        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CHECKED_AT_ONCE)] + [odd]
+        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CDRS_AT_ONCE)] + [odd]
 
         assert _refused(_cdr_reader(), orjson.dumps(records))
 
-    def test_given_a_page_as_sent_when_written_then_one_record_message_per_line_with_the_bytes_as_data(self) -> None:
-        start, middle, end = sent_to_json([msgspec.Raw(b'{"a":1}'), b'{"b":2}'], "s")
+    def test_given_the_rewritten_member_outside_the_records_when_read_then_converting_path_with_the_body_as_sent(self) -> None:
+        body = b'{"timestamp":"2026-10-02T21:43:09.120-03:00","records":' + orjson.dumps([_cdr()]) + b"}"
+        records = parsed_page(a_response(body), "records")["records"]
 
-        lines = (start + middle + end).split(b"\n")
+        assert _cdr_reader().read(records) is None
+        assert records.hand_over() == body  # the body the records were read from, as sent
+
+    def test_given_many_records_when_written_then_in_pieces_of_about_the_bytes_at_once_with_every_line(self) -> None:
+        records = [orjson.dumps(_cdr(uuid=f"u{number}")) for number in range(3 * _CDRS_AT_ONCE)]
+
+        pieces = sent_to_json(records, "s")
+
+        assert [orjson.loads(line)["record"]["data"] for line in b"".join(pieces).split(b"\n")] == [orjson.loads(record) for record in records]
+        assert len(pieces) > 3 and max(map(len, pieces)) < 2 * _AT_ONCE_BYTES  # no buffer the size of the page
+
+    def test_given_a_page_as_sent_when_written_then_one_record_message_per_line_with_the_bytes_as_data(self) -> None:
+        lines = b"".join(sent_to_json([msgspec.Raw(b'{"a":1}'), b'{"b":2}'], "s")).split(b"\n")
 
         assert [orjson.loads(line)["record"]["data"] for line in lines] == [{"a": 1}, {"b": 2}]
         assert {orjson.loads(line)["record"]["stream"] for line in lines} == {"s"}

@@ -14,7 +14,8 @@ reader that can pass the records on as sent (`fastpath/as_sent.py`) never parses
 from __future__ import annotations
 
 import logging
-from typing import Any, Hashable, Optional
+from functools import lru_cache
+from typing import Any, Hashable, List, Optional, Tuple
 
 import msgspec
 import requests
@@ -45,33 +46,53 @@ def parsed_body(response: requests.Response) -> Any:
 
 
 class SentRecords(list):
-    """The records of a page as the API sent them: the bytes of the whole list (`sent`), checked to hold objects
-    (and `null`s, `has_nulls`), one entry per record, parsed only when a reader asks for them (`parsed`)."""
+    """The records of a page as the API sent them: the bytes of the whole list (`sent`, within the body that
+    holds it), checked to hold objects (and `null`s, `has_nulls`), one entry per record, parsed only when a reader
+    asks for them (`parsed`)."""
 
-    def __init__(self, entries: list, sent: msgspec.Raw, has_nulls: bool) -> None:
+    def __init__(self, entries: list, sent: msgspec.Raw, has_nulls: bool, body: bytes, records_field: str) -> None:
         super().__init__(entries)
         self.sent = sent
         self.has_nulls = has_nulls
+        self._body = body
+        self._entries = _entries_decoder(records_field)
 
     def parsed(self) -> list:
         """The records as Python objects (dicts, and None for `null` entries)."""
         return _DECODE(self.sent)
 
     def hand_over(self) -> bytes:
-        """The bytes of the list, which these records hold no more until they are given back (`give_back`): a
-        reader that rewrites them in place (`fastpath/as_sent.py`) need not keep a copy of the page beside them."""
-        sent, self.sent = bytes(self.sent), None  # type: ignore[arg-type, assignment]
-        return sent
+        """The body the records' bytes are part of, which these records hold no more until it is given back
+        (`give_back`): a reader that rewrites their bytes in place (`fastpath/as_sent.py`) needs no copy of them
+        beside the body (a page is several MB, and every fresh buffer of that size costs its page faults)."""
+        body, self._body, self.sent = self._body, None, None  # type: ignore[assignment]
+        return body  # type: ignore[return-value]
 
-    def give_back(self, sent: bytes) -> None:
-        """The bytes of the list, as the API sent them, after `hand_over`."""
-        self.sent = sent  # type: ignore[assignment]
+    def give_back(self, body: bytes) -> None:
+        """The body as the API sent it, after `hand_over`."""
+        self._body = body
+        self.sent = self.entries_in(body, whole=True)  # type: ignore[assignment]
+
+    def entries_in(self, body: bytes, whole: bool = False) -> Any:
+        """The bytes of each record of a body like the one handed over (rewritten, say): a list of `msgspec.Raw`
+        (or the bytes of the whole list, with `whole`). Raises `msgspec.DecodeError` when the body is not JSON
+        or holds no list there."""
+        return self._entries[whole].decode(body).records
 
     def identity(self) -> Hashable:
         """What identifies the page (`paging_guard`): its size and the bytes of its first and last records (at
         most the first and last 2 KiB of the list)."""
         sent = memoryview(self.sent)  # type: ignore[arg-type]
         return (len(self), sent[:2048].tobytes(), sent[-2048:].tobytes())
+
+
+@lru_cache(maxsize=None)
+def _entries_decoder(records_field: str) -> Tuple[msgspec.json.Decoder, msgspec.json.Decoder]:
+    """Decoders of a body's list of records at `records_field`: each record's bytes, and the whole list's."""
+    return tuple(  # type: ignore[return-value]
+        msgspec.json.Decoder(msgspec.defstruct("Records", [("records", kind, msgspec.field(name=records_field))], gc=False))
+        for kind in (List[msgspec.Raw], msgspec.Raw)
+    )
 
 
 class _AnyObject(msgspec.Struct, gc=False):
@@ -103,7 +124,7 @@ def parsed_page(response: requests.Response, records_field: str) -> Any:
     except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object, or not a list of objects
         return parsed_body(response)
     body = {name: (_DECODE(value) if name != records_field else None) for name, value in top.items()}
-    body[records_field] = SentRecords(entries, sent, None in entries)
+    body[records_field] = SentRecords(entries, sent, None in entries, content, records_field)
     response.__dict__[_ODD_STRINGS] = False
     response.__dict__[_PARSED] = body
     return body

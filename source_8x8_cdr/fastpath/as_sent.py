@@ -6,9 +6,9 @@ it: their values already have the declared types. `AsSentReader` finds that out 
 writes each record's own bytes into its RECORD message:
 
 * The page's records arrive as sent (`page_body.SentRecords`: the bytes of the list, checked to hold objects).
-  They hand their bytes over to be rewritten in place, and the API's body is let go: the only copy of the page
-  is the one being rewritten, and what each rewrite changed (`Undo`: a few bytes a record) is enough to give the
-  records their bytes as sent back when the page must take the converting path.
+  They hand over the API's body that holds them, to be rewritten in place: the only copy of the page is the one
+  being rewritten, and what each rewrite changed (`Undo`: a few bytes a record) is enough to give the records
+  their bytes as sent back when the page must take the converting path.
 * msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`), a
   thousand records at a time: each declared field in its declared type or null, members the schema does not
   declare skipped (they travel as sent). The decode refuses any other type: then the page takes the converting
@@ -21,14 +21,18 @@ writes each record's own bytes into its RECORD message:
   * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (`1`), once the
     conversion has met that field as text (`StreamTypes.integers_met_as_text`): only those fields are rewritten.
 
-  The member is found by its exact text (`"timestamp":`). The decode then proves the rewrite: the rewritten
+  The member is found by its exact text (`"timestamp":`) in the whole body. The decode then proves the rewrite: the rewritten
   members must hold UTC text and integers, and each must occur once per record that has it (a member spelled with
   spaces around its colon, or the same member in a nested object, sends the page to the converting path, as
   does a time without an offset, text that is not an instant or an integer, a page with a line break (a RECORD
   message is one line), or a `null` entry).
 * The records' bytes are then read off the rewritten page (`msgspec.Raw` each), the slice filter keeps records by
   their cursors and keys (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD
-  lines in one call (`sent_to_json`).
+  lines, in pieces of `_AT_ONCE_BYTES` (`sent_to_json`).
+
+A page is copied whole twice at most (the body as received, the body rewritten): a fresh buffer of several MB is
+mapped for itself and costs a page fault every 4 KiB (about 2 µs each on the benchmark's machine), where the
+other buffers, of `_AT_ONCE_BYTES` at most, come from memory already in use.
 
 What differs from the converting path: nothing a JSON reader sees. The bytes keep the API's member order and
 spelling (`1.50` stays `1.50`, escapes stay escaped); a member the API sent twice stays twice (JSON readers
@@ -56,10 +60,12 @@ from source_8x8_cdr.components.page_json import record_message_ends
 
 _SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
 _UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
-_ENTRIES = msgspec.json.Decoder(List[msgspec.Raw])
-# Records checked by one decode: the checking structs hold every declared value (about 2 kB a call record), so a
-# whole page of them would outweigh the page itself; a thousand at a time they take about 2 MB.
-_CHECKED_AT_ONCE = 1000
+# Bytes of records checked by one decode, and joined into one piece of a page's RECORD lines. The checking structs
+# hold every declared value (about twice the record's bytes), so a whole page of them would outweigh the page
+# itself. And a buffer below glibc's mmap threshold (128 KiB, `memory.tune_memory_allocator`) comes from memory the
+# process has already touched, where a page-sized one costs a page fault every 4 KiB (about 2 µs each here: a
+# µs per call record, measured with `benchmark`).
+_AT_ONCE_BYTES = 64 * 1024
 
 
 def checking_type(
@@ -225,7 +231,7 @@ def _rewritten(records: SentRecords, rewrites: Tuple[_Rewrite, ...], done: List[
 
     No copy of the page is kept beside the one being rewritten (the API's body included: the caller has let it
     go): what the rewrites changed is enough to give the page back as sent."""
-    page: Optional[bytes] = records.hand_over()
+    page: Optional[bytes] = records.hand_over()  # the whole body: a member outside the records is counted too
     if b"\n" in page or b"\r" in page:  # type: ignore[operator]
         records.give_back(page)  # type: ignore[arg-type]
         return None
@@ -296,23 +302,26 @@ class AsSentReader:
         page = _rewritten(records, reading.rewrites, done)
         if page is None:
             return None
-        read = self._checked(page, reading.decoder, [(rewrite.attribute, count) for rewrite, _, count in done])
+        read = self._checked(records, page, reading.decoder, [(rewrite.attribute, count) for rewrite, _, count in done])
         if read is None:
             records.give_back(_as_sent(page, done))
         return read
 
-    def _checked(self, page: bytes, decoder: msgspec.json.Decoder, occurrences: List[Tuple[str, int]]) -> Optional[AsSentPage]:
+    def _checked(
+        self, records: SentRecords, page: bytes, decoder: msgspec.json.Decoder, occurrences: List[Tuple[str, int]]
+    ) -> Optional[AsSentPage]:
         """The records of the rewritten page with their cursors and keys, when each has its declared types and
         the rewritten members occur once per record that has them."""
         try:
-            entries = _ENTRIES.decode(page)
+            entries = records.entries_in(page)
         except msgspec.DecodeError:  # not JSON after a rewrite: the member was not where it seemed
             return None
         cursors: List[Any] = []
         keys: List[Any] = []
-        for start in range(0, len(entries), _CHECKED_AT_ONCE):
+        at_once = _records_per(_AT_ONCE_BYTES, entries, len(page))
+        for start in range(0, len(entries), at_once):
             try:
-                checked = decoder.decode(b"[%b]" % b",".join(entries[start : start + _CHECKED_AT_ONCE]))
+                checked = decoder.decode(b"[%b]" % b",".join(entries[start : start + at_once]))
             except msgspec.DecodeError:  # a value of another type than declared (msgspec's ValidationError)
                 return None
             for position, (attribute, count) in enumerate(occurrences):
@@ -347,7 +356,19 @@ class AsSentReader:
         return _Reading(msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text)
 
 
-def sent_to_json(records: List[Any], stream: str) -> Tuple[bytes, bytes, bytes]:
-    """RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, in one join."""
+def _records_per(size: int, records: List[Any], page_bytes: int) -> int:
+    """How many of a page's records take about `size` bytes (at least one)."""
+    return max(1, size * len(records) // max(page_bytes, 1))
+
+
+def sent_to_json(records: List[Any], stream: str) -> Tuple[bytes, ...]:
+    """RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, in pieces of about
+    `_AT_ONCE_BYTES` to be written one after the other."""
     start, end = record_message_ends(stream, time.time_ns() // 1_000_000)
-    return (start, (end + b"\n" + start).join(records), end)
+    between = end + b"\n" + start
+    at_once = _records_per(_AT_ONCE_BYTES, records, sum(map(len, records)))
+    pieces = [start]
+    for first in range(0, len(records), at_once):
+        pieces += (between.join(records[first : first + at_once]), between)
+    pieces[-1] = end
+    return tuple(pieces)

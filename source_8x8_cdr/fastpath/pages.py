@@ -15,8 +15,8 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
   (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
 * On the main thread, the concurrent source (`read_pages_in`) does for a page what the CDK does for a record (the
   stream is marked RUNNING at its first record, records are counted) and yields one `RecordPageMessage`.
-* The records are written as RECORD messages in the worker, with one join of their bytes (`sent_to_json`) or
-  one orjson call (`records_to_json`) per page. The connector's entrypoint counts them for the state's `sourceStats` and writes the
+* The records are written as RECORD messages in the worker, with a join of their bytes per 64 KiB
+  (`sent_to_json`) or one orjson call (`records_to_json`) per page. The connector's entrypoint counts them for the state's `sourceStats` and writes the
   bytes to stdout as they are; any other consumer of `read` gets ordinary record messages
   (`record_messages`).
 

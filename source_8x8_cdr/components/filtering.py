@@ -105,13 +105,14 @@ class ExactlyOnceSliceFilter(RecordFilter):
             if bounds is not None:
                 first, last = bounds
                 if first <= low and high <= last:  # the whole page lies in the slice
-                    kept, kept_keys = list(range(len(cursors))), keys
+                    kept, kept_keys, latest = list(range(len(cursors))), keys, cursors.index(high)
                 else:
                     kept = [position for position, value in enumerate(cursors) if first <= value <= last]
                     kept_keys = [keys[position] for position in kept]
+                    latest = max(kept, key=cursors.__getitem__) if kept else None
                 if len(set(kept_keys)) == len(kept_keys) and seen.isdisjoint(kept_keys):
                     seen.update(kept_keys)
-                    return kept, max(kept, key=cursors.__getitem__) if kept else None
+                    return kept, latest
         return self.owned(cursors, keys, stream_slice)
 
     def owned(

@@ -120,10 +120,15 @@ class TestContactCenterPagesAsSent:
         assert page is not None
         assert bytes(page.records[0]) == b'{"uuid":"a","timestamp":"2026-10-03T00:43:09.120Z","cpc":1.50,"new":{"deep":[1,"\\u00e9"]}}'
 
+    def test_given_a_declared_integer_sent_as_text_when_read_then_written_as_the_integer(self) -> None:
+        records = [_cdr(uuid="a", agent_id="52765"), _cdr(uuid="b")]
+
+        assert _read(_cdr_reader(), orjson.dumps(records)) == _as_converted("contact_center_cdrs", records)
+
     @pytest.mark.parametrize(
         "body",
         [
-            pytest.param(orjson.dumps([_cdr(agent_id="52765")]), id="integer_as_text"),
+            pytest.param(orjson.dumps([_cdr(cpc="0.2033")]), id="number_as_text"),
             pytest.param(orjson.dumps([_cdr(agent_id=3.0)]), id="integer_as_float"),
             pytest.param(orjson.dumps([_cdr(uuid=12)]), id="string_as_number"),
             pytest.param(orjson.dumps([_cdr(sla=[{"time_to_reply": "00:01:00"}])]), id="object_as_list"),
@@ -160,7 +165,7 @@ class TestContactCenterPagesAsSent:
     @pytest.mark.parametrize(
         "odd",
         [
-            pytest.param(_cdr(agent_id="52765"), id="value_of_another_type"),
+            pytest.param(_cdr(cpc="0.2033"), id="value_of_another_type"),
             pytest.param({**_cdr(), "x": {"timestamp": "2026-10-02T21:43:09.120-03:00"}}, id="member_also_nested"),
         ],
     )
@@ -192,10 +197,21 @@ class TestContactCenterPagesAsSent:
 
 
 class TestWorkAnalyticsPagesAsSent:
-    def test_given_integers_sent_as_text_before_the_conversion_met_them_when_read_then_converting_path(self) -> None:
+    def test_given_integers_sent_as_text_before_any_page_met_them_when_read_then_read_again_with_them_rewritten(self) -> None:
+        types = StreamTypes.of_stream("call_records")
+        reader = AsSentReader.of(types, "startTimeUTC", "callId")
+        records = [_call(callId="1"), _call(callId="2", callLegCount=7)]
+
+        read = _read(reader, orjson.dumps(records))  # type: ignore[arg-type]
+
+        assert read == _as_converted("call_records", records)
+        assert types.integers_met_as_text == {"callLegCount"}  # the next pages, of every slice, expect them
+
+    @pytest.mark.parametrize("count", ["n/a", "1.0"])
+    def test_given_integer_text_that_is_not_digits_before_any_page_met_it_when_read_then_converting_path(self, count: str) -> None:
         reader = AsSentReader.of(StreamTypes.of_stream("call_records"), "startTimeUTC", "callId")
 
-        assert reader is not None and _refused(reader, orjson.dumps([_call()]))
+        assert reader is not None and _refused(reader, orjson.dumps([_call(callLegCount=count)]))
 
     @pytest.mark.parametrize("count, written", [("2", 2), ("02", 2), ("123456789012345678901234567890", 123456789012345678901234567890)])
     def test_given_an_integer_the_conversion_met_as_text_when_read_then_written_as_the_integer(self, count: str, written: int) -> None:

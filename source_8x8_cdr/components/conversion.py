@@ -502,6 +502,10 @@ class StreamTypes:
         """The declared integer fields of the stream's records that have been met as text (`"1"`) so far."""
         return self._fields.integers_met_as_text
 
+    def note_integers_as_text(self, fields: frozenset) -> None:
+        """Declared integer fields met as text elsewhere (in a page read as sent, `fastpath/as_sent.py`)."""
+        self._fields.integers_met_as_text |= fields
+
     @classmethod
     def failure_reports(cls, streams: Iterable[str]) -> List[str]:
         """The `failures_report` sentences of these streams' conversions, which then start counting anew (a read

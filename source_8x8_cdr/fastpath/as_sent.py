@@ -18,8 +18,9 @@ writes each record's own bytes into its RECORD message:
   * a `date-time` at the top level with a UTC offset becomes the same instant in UTC (`"...T12:43:09.000-03:00"`
     becomes `"...T15:43:09.000Z"`; each hour of a whole-hour offset, or each minute of another, is converted once,
     and the rest of the time is checked and kept);
-  * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (`1`), once the
-    conversion has met that field as text (`StreamTypes.integers_met_as_text`): only those fields are rewritten.
+  * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (`1`), once that field
+    has been met as text (`StreamTypes.integers_met_as_text`: by the conversion, or in a page refused without the
+    rewrite, which is then read again with it): only those fields are rewritten.
 
   The member is found by its exact text (`"timestamp":`) in the whole body. The decode then proves the rewrite: the rewritten
   members must hold UTC text and integers, and each must occur once per record that has it (a member spelled with
@@ -297,7 +298,12 @@ class AsSentReader:
         hold their bytes as the API sent them again)."""
         if records.has_nulls:
             return None
-        reading = self._current_reading()
+        read = self._read(records, self._current_reading())
+        if read is None and self._notes_integers_as_text(records):
+            read = self._read(records, self._current_reading())
+        return read
+
+    def _read(self, records: SentRecords, reading: _Reading) -> Optional[AsSentPage]:
         done: List[_Done] = []
         page = _rewritten(records, reading.rewrites, done)
         if page is None:
@@ -306,6 +312,29 @@ class AsSentReader:
         if read is None:
             records.give_back(_as_sent(page, done))
         return read
+
+    def _notes_integers_as_text(self, records: SentRecords) -> bool:
+        """Whether a refused page (its records as sent) holds declared integers as text that its reading did not
+        rewrite. They are noted in the stream's types, as the conversion notes those it meets, so that this page
+        and the next are read with them rewritten. Otherwise the first pages of a read, which arrive together
+        before any conversion has met them, would all take the converting path."""
+        expected = self._reading.integers_as_text
+        integers = {
+            f"f{position}": field
+            for position, (field, node) in enumerate(self._properties.items())
+            if field not in expected and declared_type(node) == "integer"
+        }
+        if not integers:
+            return False
+        probe = msgspec.defstruct("Integers", [(name, Any, msgspec.field(default=None, name=field)) for name, field in integers.items()], gc=False)
+        try:
+            found = msgspec.json.decode(records.sent, type=List[probe])  # type: ignore[arg-type]
+        except msgspec.DecodeError:
+            return False
+        as_text = frozenset(field for name, field in integers.items() if str in set(map(type, map(attrgetter(name), found))))
+        if as_text:
+            self._types.note_integers_as_text(as_text)
+        return bool(as_text)
 
     def _checked(
         self, records: SentRecords, page: bytes, decoder: msgspec.json.Decoder, occurrences: List[Tuple[str, int]]

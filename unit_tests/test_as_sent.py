@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from source_8x8_cdr.components.conversion import StreamTypes
-from source_8x8_cdr.components.page_body import NOT_JSON, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
+from source_8x8_cdr.components.page_body import _UTF8_PIECE, NOT_JSON, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
 from source_8x8_cdr.fastpath.as_sent import _AT_ONCE_BYTES, AsSentReader, sent_to_json
 from unit_tests.component_inputs import a_response
 
@@ -256,6 +256,10 @@ class TestWorkAnalyticsPagesAsSent:
         assert _refused(reader, body)  # type: ignore[arg-type]
 
 
+# A page whose text ends at the last byte of the UTF-8 check's first piece (`page_body._UTF8_PIECE`).
+_LONG_TEXT = b'{"records":[{"uuid":"\xc3\xa9","text":"' + b"x" * (_UTF8_PIECE - 34)
+
+
 class TestPageKeptAsSent:
     def test_given_a_page_of_objects_when_parsed_then_its_records_are_kept_as_sent_until_a_reader_asks(self) -> None:
         response = a_response(b'{"records":[{"uuid":"a"},{"uuid":"b"}],"search_token":"t"}')
@@ -272,13 +276,22 @@ class TestPageKeptAsSent:
             (b'{"records":[{"uuid":"a"},7]}', "a list with entries that are not objects"),
             (b'{"records":{"uuid":"a"}}', "a JSON object without a `records` list"),
             (b'{"records":[{"uuid":"\xff"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
+            (_LONG_TEXT + b'\xc3"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
+            (_LONG_TEXT + b'xx\xff"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
         ],
-        ids=["a_number_among_records", "an_object_instead_of_a_list", "not_utf8"],
+        ids=["a_number_among_records", "an_object_instead_of_a_list", "not_utf8", "not_utf8_across_two_pieces", "not_utf8_in_the_second_piece"],
     )
     def test_given_a_page_that_is_not_a_list_of_objects_when_parsed_then_described_as_malformed(self, content: bytes, problem: str) -> None:
         response = a_response(content)
 
         assert describe_malformed_page(parsed_page(response, "records"), "records") == problem
+
+    def test_given_a_character_across_two_pieces_of_the_utf8_check_when_parsed_then_its_records_are_kept_as_sent(self) -> None:
+        content = _LONG_TEXT + "é".encode() + b'"}]}'  # its first byte ends one piece, its second starts the next
+
+        body = parsed_page(a_response(content), "records")
+
+        assert type(body["records"]) is SentRecords and body["records"].parsed()[0]["text"].endswith("xé")
 
     def test_given_a_lone_surrogate_when_parsed_then_parsed_whole_and_the_records_are_objects(self) -> None:
         response = a_response(b'{"records":[{"text":"\\ud83d"}]}')

@@ -13,6 +13,7 @@ reader that can pass the records on as sent (`fastpath/as_sent.py`) never parses
 
 from __future__ import annotations
 
+import codecs
 import logging
 from functools import lru_cache
 from typing import Any, Hashable, List, Optional, Tuple
@@ -115,7 +116,7 @@ def parsed_page(response: requests.Response, records_field: str) -> Any:
     content = response.content
     try:
         if not content.isascii():
-            content.decode("utf-8")  # msgspec checks only the strings it parses
+            _check_utf8(content)  # msgspec checks only the strings it parses
         top = _TOP_LEVEL.decode(content)
         sent = top.get(records_field)
         if sent is None:  # no records: the page is parsed whole (and refused)
@@ -128,6 +129,20 @@ def parsed_page(response: requests.Response, records_field: str) -> Any:
     response.__dict__[_ODD_STRINGS] = False
     response.__dict__[_PARSED] = body
     return body
+
+
+def _check_utf8(content: bytes) -> None:
+    """Raises `UnicodeDecodeError` unless `content` is UTF-8, as `content.decode("utf-8")` would, without making the
+    text of the whole page: a fresh buffer of several MB costs a page fault every 4 KiB, three times what decoding
+    takes (0.42 against 0.12 µs a CDR). The pieces are decoded in order, so a character may span two of them."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    whole = memoryview(content)
+    for start in range(0, len(content), _UTF8_PIECE):
+        decoder.decode(whole[start : start + _UTF8_PIECE])
+    decoder.decode(b"", final=True)
+
+
+_UTF8_PIECE = 16 * 1024  # bytes: as text at most 64 KiB, below glibc's mmap threshold (`memory.tune_memory_allocator`)
 
 
 def page_records_as_they_are(response: requests.Response, records_field: str) -> Any:

@@ -9,10 +9,10 @@ writes each record's own bytes into its RECORD message:
   They hand over the API's body that holds them, to be rewritten in place: the only copy of the page is the one
   being rewritten, and what each rewrite changed (`Undo`: a few bytes a record) is enough to give the records
   their bytes as sent back when the page must take the converting path.
-* msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`), a
-  thousand records at a time: each declared field in its declared type or null, members the schema does not
-  declare skipped (they travel as sent). The decode refuses any other type: then the page takes the converting
-  path (`PagedPartition`), which converts and reports as `TypedValues` does.
+* msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`),
+  `_AT_ONCE_BYTES` of records at a time: each declared field in its declared type or null, members the schema
+  does not declare skipped (they travel as sent). The decode refuses any other type: then the page takes the
+  converting path (`PagedPartition`), which converts and reports as `TypedValues` does.
 * Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, one C split of the
   page per member and a few C calls per record:
   * a `date-time` at the top level with a UTC offset becomes the same instant in UTC (`"...T12:43:09.000-03:00"`
@@ -22,11 +22,11 @@ writes each record's own bytes into its RECORD message:
     has been met as text (`StreamTypes.integers_met_as_text`: by the conversion, or in a page refused without the
     rewrite, which is then read again with it): only those fields are rewritten.
 
-  The member is found by its exact text (`"timestamp":`) in the whole body. The decode then proves the rewrite: the rewritten
-  members must hold UTC text and integers, and each must occur once per record that has it (a member spelled with
-  spaces around its colon, or the same member in a nested object, sends the page to the converting path, as
-  does a time without an offset, text that is not an instant or an integer, a page with a line break (a RECORD
-  message is one line), or a `null` entry).
+  The member is found by its exact text (`"timestamp":`) in the whole body. The decode then proves the rewrite:
+  the rewritten members must hold UTC text and integers, and each must occur once per record that has it (a member
+  spelled with spaces around its colon, or the same member in a nested object or outside the records, sends the
+  page to the converting path, as does a time without an offset, text that is not an instant or an integer, a
+  page with a line break (a RECORD message is one line), or a `null` entry).
 * The records' bytes are then read off the rewritten page (`msgspec.Raw` each), the slice filter keeps records by
   their cursors and keys (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD
   lines, in pieces of `_AT_ONCE_BYTES` (`sent_to_json`).
@@ -326,9 +326,9 @@ class AsSentReader:
         }
         if not integers:
             return False
-        probe = msgspec.defstruct("Integers", [(name, Any, msgspec.field(default=None, name=field)) for name, field in integers.items()], gc=False)
+        fields = [(name, Any, msgspec.field(default=None, name=field)) for name, field in integers.items()]
         try:
-            found = msgspec.json.decode(records.sent, type=List[probe])  # type: ignore[arg-type]
+            found = msgspec.json.decode(records.sent, type=List[msgspec.defstruct("Integers", fields, gc=False)])  # type: ignore[arg-type]
         except msgspec.DecodeError:
             return False
         as_text = frozenset(field for name, field in integers.items() if str in set(map(type, map(attrgetter(name), found))))

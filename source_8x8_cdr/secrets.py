@@ -14,7 +14,7 @@ read.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, List, Mapping
 from urllib.parse import quote, quote_plus
 
 import orjson
@@ -52,9 +52,9 @@ def register_secret(value: Any) -> None:
         _give_filter_all_forms()
 
 
-def config_secrets(config: Mapping[str, Any]) -> list:
+def config_secrets(config: Mapping[str, Any]) -> List[str]:
     """The values of a config's secret fields (the spec's `airbyte_secret` ones) that are set."""
-    found = []
+    found: List[str] = []
     for path in SECRET_PATHS:
         value: Any = config
         for key in path:

@@ -158,7 +158,7 @@ class PagedPartition(Partition):
             return
         sent = records_as_sent(response, self._extractor.field) if self._as_sent is not None else None
         if sent is not None:
-            response._content = b""  # from here on only its records are read: the body goes once they hold a copy
+            response._content = b""  # from here on only its records read it: they hold the body until the page is dropped
         as_sent = self._as_sent.read(sent) if sent is not None else None  # type: ignore[union-attr]
         if as_sent is not None:
             yield from self._page_as_sent(response, as_sent)

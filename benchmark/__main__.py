@@ -40,7 +40,11 @@ from benchmark.runner import Inspection, ProcessRun, placement, run_process
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 PYTHON = sys.executable
-CONNECTOR = str(Path(sys.executable).with_name("source-8x8-cdr"))
+# The connector as it is deployed: installed alone (`.venv-connector`, made by `python3 dev.py bench`), as the
+# Docker image and PyAirbyte install it; else the one beside this interpreter (the project's `.venv`, which also
+# holds the demo's and the tests' packages, some of which the CDK's dependencies import when present: boto3).
+CONNECTOR_ALONE = ROOT / ".venv-connector" / "bin" / "source-8x8-cdr"
+CONNECTOR = str(CONNECTOR_ALONE if CONNECTOR_ALONE.exists() else Path(sys.executable).with_name("source-8x8-cdr"))
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 STATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 CURSORS = {"call_records": ("startTimeUTC", "callId"), "contact_center_cdrs": ("timestamp", "uuid")}
@@ -333,7 +337,7 @@ class Bench:
     def run(self) -> dict:
         args = self.args
         if args.rate_limit_only:
-            results = report.header(args, self.pin)
+            results = report.header(args, self.pin, CONNECTOR == str(CONNECTOR_ALONE))
             results["machine"]["busy_before_start_percent"] = report.wait_until_quiet(args.wait_quiet)
             began = time.perf_counter()
             results["rate_limit"] = self.rate_limits()
@@ -348,7 +352,7 @@ class Bench:
         throughput_start = self.data_end - timedelta(days=throughput_days)
         cache_mb = max(2048, int(days * per_day * 1.3 / 1000) + 512)  # rendered rows ~1.1 kB each: never evict
         iso = lambda moment: moment.strftime(DATE_FORMAT)  # noqa: E731
-        results: dict[str, Any] = report.header(args, self.pin)
+        results: dict[str, Any] = report.header(args, self.pin, CONNECTOR == str(CONNECTOR_ALONE))
         results["machine"]["busy_before_start_percent"] = report.wait_until_quiet(args.wait_quiet)
         results["settings"].update({"records_per_day": per_day, "throughput_days": throughput_days, "data_days": days,
                                     "page_size": PAGE_SIZES})

@@ -71,7 +71,7 @@ def _machine() -> dict[str, Any]:
     return info
 
 
-def header(args: argparse.Namespace, pinned: bool) -> dict[str, Any]:
+def header(args: argparse.Namespace, pinned: bool, connector_alone: bool) -> dict[str, Any]:
     def version(name: str) -> Optional[str]:
         try:
             return metadata.version(name)
@@ -86,7 +86,8 @@ def header(args: argparse.Namespace, pinned: bool) -> dict[str, Any]:
         "machine": _machine(),
         "settings": {"quick": args.quick, "records": args.records, "memory_sizes": None if args.skip_memory else args.memory_sizes,
                      "latency_ms": None if args.skip_latency else args.latency_ms, "repeat": args.repeat,
-                     "pinned_server_cpu0_client_cpu1": pinned, "nice": args.nice},
+                     "pinned_server_cpu0_client_cpu1": pinned, "nice": args.nice,
+                     "connector_installed_alone": connector_alone},
     }
 
 
@@ -172,6 +173,9 @@ def print_table(results: dict[str, Any]) -> None:
           f"{' (dirty)' if results['git']['dirty'] else ''}  airbyte-cdk {results['versions']['airbyte-cdk']}")
     print(f"{meta.get('cpu_model')}, {meta.get('cpus')} CPUs, {meta.get('memory_gb')} GB, Python {meta.get('python')}; "
           f"emulator warm-up {results['emulator']['warm_seconds']} s; whole run {results['total_seconds']} s")
+    print("The connector as deployed: installed alone, with its own requirements only (.venv-connector)"
+          if results["settings"].get("connector_installed_alone") else
+          "The connector from the project's .venv, with the demo's and tests' packages (`python3 dev.py bench` measures it alone)")
     print(f"Other processes used {meta.get('busy_before_start_percent')}% of a CPU just before the run; measured processes "
           f"at nice {results['settings'].get('nice')}, pinned: {results['settings'].get('pinned_server_cpu0_client_cpu1')} "
           f"('other CPU %': CPU other processes got during each run, in % of one core)")

@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 import requests
 
+from source_8x8_cdr.components.pacing import PacedAdapter, Pacer
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
 
 PAGE = b'{"data": [{"callId": "1"}], "meta": {"scrollId": "No Data"}}'
@@ -213,6 +214,30 @@ class TestPlaceFirstAdapter:
             PAGES_IN_MEMORY.release()
             waiting.join(timeout=5)
         assert got == [PAGE]
+
+    def test_given_a_paced_page_waiting_for_a_place_when_another_request_is_sent_then_the_pacer_has_heard_the_answer_and_lets_it_go(
+        self, server: str
+    ) -> None:
+        session = requests.Session()
+        pacer = Pacer("API", slow_start=1)  # one request in flight at a time
+        session.mount("http://", PacedAdapter(pacer, PlaceFirstAdapter()))
+        got: list[bytes] = []
+
+        def worker() -> None:
+            with PAGES_IN_MEMORY.reading_pages():
+                got.append(session.get(f"{server}/page", timeout=5).content)
+
+        with PAGES_IN_MEMORY.reading():
+            hold_every_place()
+            parked = in_thread(worker)
+            parked.join(timeout=0.3)
+            assert parked.is_alive() and got == []  # its answer is in, its body waits for a place
+            other = in_thread(lambda: got.append(session.get(f"{server}/error", timeout=5).content))
+            other.join(timeout=2)
+            assert not other.is_alive() and got == [b'{"message": "boom"}']  # not held by the parked request
+            PAGES_IN_MEMORY.release()
+            parked.join(timeout=5)
+        assert got == [b'{"message": "boom"}', PAGE]
 
     def test_given_every_place_held_too_long_when_a_page_arrives_then_its_body_is_read_anyway(
         self, server: str, session: requests.Session, monkeypatch: pytest.MonkeyPatch

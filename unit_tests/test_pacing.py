@@ -314,8 +314,19 @@ class _Answers(BaseAdapter):
         pass
 
 
-def _session(pacer: Pacer, answers: list) -> tuple[requests.Session, _Answers]:
-    inner = _Answers(answers)
+class _HeadersFirst(_Answers):
+    """`_Answers` from an adapter that tells of each answer at its headers (as `PlaceFirstAdapter` does)."""
+
+    calls_on_headers = True
+
+    def send(self, request: requests.PreparedRequest, on_headers: Any = None, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        response = super().send(request, **kwargs)
+        on_headers(response)
+        return response
+
+
+def _session(pacer: Pacer, answers: list, inner_type: type = _Answers) -> tuple[requests.Session, _Answers]:
+    inner = inner_type(answers)
     session = requests.Session()
     session.mount("http://", PacedAdapter(pacer, inner))
     return session, inner
@@ -331,6 +342,21 @@ class TestPacedAdapter:
         assert response.status_code == 200
         assert inner.sent == 8  # seven 429s, more than max_retries allows, and not one counted against it
         assert len([wait for wait in instant_sleep if wait >= 1.9]) == 7
+
+    def test_given_an_adapter_that_tells_of_answers_at_their_headers_when_429s_then_200_then_the_pacer_hears_each_answer_once(
+        self, instant_sleep: List[float], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        pacer = Pacer("API")
+        heard: list = []
+        answered = pacer.answered
+        monkeypatch.setattr(pacer, "answered", lambda ticket, refused, retry_after=None: (heard.append((refused, retry_after)), answered(ticket, refused, retry_after)))
+        session, inner = _session(pacer, [(429, {"Retry-After": "2"})] * 2 + [(200, {})], _HeadersFirst)
+
+        response = session.get("http://api.test/v2/call-records")
+
+        assert response.status_code == 200 and inner.sent == 3
+        assert heard == [(True, 2.0), (True, 2.0), (False, None)]
+        assert len([wait for wait in instant_sleep if wait >= 1.9]) == 2
 
     def test_given_429s_for_longer_than_the_patience_when_sent_then_the_429_goes_back_to_the_cdk(self, instant_sleep: List[float]) -> None:
         session, inner = _session(Pacer("API"), [(429, {"Retry-After": "1000"})] * 10)

@@ -76,7 +76,7 @@ import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import requests
 from airbyte_cdk.sources.streams.call_rate import APIBudget, LimiterSession
@@ -294,11 +294,20 @@ class PacedAdapter(BaseAdapter):
     It wraps the adapter that was mounted (the fast path's `PlaceFirstAdapter`, or `requests`' own), so a
     429 never takes a place for a page. A request that fails without an answer raises as
     before, for the CDK's retries.
+
+    The pacer hears of an answer as soon as its headers arrive. An adapter that waits after them, before reading
+    the body (`PlaceFirstAdapter` waits for a place for its page), says so with `calls_on_headers` and calls
+    `on_headers` with the answer first. A request waiting for a place is no longer in flight at the API. Counted
+    as in flight, the requests parked there held every place of the slow start: the workers of the slices already
+    begun could not ask for their next pages, so the parked pages got the places and began slices of their own.
+    At the start of a read of a month, 7-8 slices were begun at once, each keeping its keys until it ended
+    (`ExactlyOnceSliceFilter`). Since, 2 at most.
     """
 
     def __init__(self, pacer: Pacer, inner: BaseAdapter) -> None:
         super().__init__()
         self.pacer, self.inner = pacer, inner
+        self._hears_headers = bool(getattr(inner, "calls_on_headers", False))
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         first_refused: Optional[float] = None
@@ -307,16 +316,24 @@ class PacedAdapter(BaseAdapter):
             ticket, pause = self.pacer.turn()
             if first_refused is not None:
                 waited += pause
+            heard: List[Optional[float]] = []  # the answer's Retry-After, once the pacer has heard of it
+
+            def on_headers(answer: requests.Response, ticket: Ticket = ticket, heard: list = heard) -> None:
+                refused = answer.status_code == 429
+                heard.append(retry_after_seconds(answer) if refused else None)
+                self.pacer.answered(ticket, refused=refused, retry_after=heard[0])
+
             try:
-                response = self.inner.send(request, **kwargs)
+                response = self.inner.send(request, **kwargs, **({"on_headers": on_headers} if self._hears_headers else {}))
             except BaseException:
-                self.pacer.unanswered(ticket)
+                if not heard:
+                    self.pacer.unanswered(ticket)
                 raise
+            if not heard:
+                on_headers(response)
             if response.status_code != 429:
-                self.pacer.answered(ticket, refused=False)
                 return response
-            retry_after = retry_after_seconds(response)
-            self.pacer.answered(ticket, refused=True, retry_after=retry_after)
+            retry_after = heard[0]
             now = time.monotonic()
             first_refused = now if first_refused is None else first_refused
             spent = max(now - first_refused, waited)

@@ -13,7 +13,7 @@ import ctypes
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -207,9 +207,18 @@ class PlaceFirstAdapter(HTTPAdapter):
     """
 
     wait_seconds = 20.0
+    calls_on_headers = True  # `on_headers(answer)` once the headers are in, before any wait (`PacedAdapter`)
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        on_headers: Optional[Callable[[requests.Response], None]] = None,
+        **kwargs: Any,
+    ) -> requests.Response:
         response = super().send(request, stream=stream, **kwargs)
+        if on_headers is not None:
+            on_headers(response)
         if stream or not 200 <= response.status_code < 300:
             return response
         PAGES_IN_MEMORY.take(timeout=self.wait_seconds)

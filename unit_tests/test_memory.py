@@ -180,6 +180,20 @@ def session() -> requests.Session:
     return session
 
 
+def page_waiting_for_a_place(session: requests.Session, url: str, got: list) -> threading.Thread:
+    """A worker whose page, asked for at `url` while every place is held, waits for one (its body unread)."""
+
+    def worker() -> None:
+        with PAGES_IN_MEMORY.reading_pages():
+            got.append(session.get(url, timeout=5).content)
+
+    hold_every_place()
+    waiting = in_thread(worker)
+    waiting.join(timeout=0.3)
+    assert waiting.is_alive() and got == []
+    return waiting
+
+
 def hold_every_place() -> None:
     """Pages passed on to a main thread that has not written them yet."""
     for _ in range(PAGES_IN_MEMORY.limit):
@@ -202,15 +216,8 @@ class TestPlaceFirstAdapter:
     def test_given_every_place_held_when_a_page_arrives_then_its_body_waits_until_one_is_released(self, server: str, session: requests.Session) -> None:
         got: list[bytes] = []
 
-        def worker() -> None:
-            with PAGES_IN_MEMORY.reading_pages():
-                got.append(session.get(f"{server}/page", timeout=5).content)
-
         with PAGES_IN_MEMORY.reading():
-            hold_every_place()
-            waiting = in_thread(worker)
-            waiting.join(timeout=0.3)
-            assert waiting.is_alive() and got == []
+            waiting = page_waiting_for_a_place(session, f"{server}/page", got)
             PAGES_IN_MEMORY.release()
             waiting.join(timeout=5)
         assert got == [PAGE]
@@ -223,15 +230,8 @@ class TestPlaceFirstAdapter:
         session.mount("http://", PacedAdapter(pacer, PlaceFirstAdapter()))
         got: list[bytes] = []
 
-        def worker() -> None:
-            with PAGES_IN_MEMORY.reading_pages():
-                got.append(session.get(f"{server}/page", timeout=5).content)
-
         with PAGES_IN_MEMORY.reading():
-            hold_every_place()
-            parked = in_thread(worker)
-            parked.join(timeout=0.3)
-            assert parked.is_alive() and got == []  # its answer is in, its body waits for a place
+            parked = page_waiting_for_a_place(session, f"{server}/page", got)  # its answer is in, its body waits
             other = in_thread(lambda: got.append(session.get(f"{server}/error", timeout=5).content))
             other.join(timeout=2)
             assert not other.is_alive() and got == [b'{"message": "boom"}']  # not held by the parked request

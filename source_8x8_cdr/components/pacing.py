@@ -14,7 +14,8 @@ requesters' sessions and on the Work Analytics login's, see below):
   shown its limit yet, so it starts slowly (as TCP does): four requests in flight at once at first, and a
   quarter of a request more with each admitted answer (4, 5, 6, 8, 10, 12, 15... a round trip), so that fewer
   requests are already on their way when the first 429 comes. Past a few round trips the concurrency is the
-  only bound.
+  only bound. A request is in flight until its answer's headers arrive: one whose page then waits for a place
+  in memory is not at the API any more (`PacedAdapter`).
 * A 429 holds every request to that API: for `Retry-After` when the answer has one, else for a probe wait
   (the current pace's interval, or 1 s before there is a pace, doubling while the API still refuses). When the hold ends, one request (the probe) goes alone;
   the others wait for its answer, so the workers do not come back in lockstep.

@@ -299,10 +299,10 @@ class PacedAdapter(BaseAdapter):
     The pacer hears of an answer as soon as its headers arrive. An adapter that waits after them, before reading
     the body (`PlaceFirstAdapter` waits for a place for its page), says so with `calls_on_headers` and calls
     `on_headers` with the answer first. A request waiting for a place is no longer in flight at the API. Counted
-    as in flight, the requests parked there held every place of the slow start: the workers of the slices already
-    begun could not ask for their next pages, so the parked pages got the places and began slices of their own.
-    At the start of a read of a month, 7-8 slices were begun at once, each keeping its keys until it ended
-    (`ExactlyOnceSliceFilter`). Since, 2 at most.
+    as in flight, the requests parked there would hold every place of the slow start: the workers of the slices
+    already begun could not ask for their next pages, so the parked pages would get the places and begin slices of
+    their own, each keeping its keys until it ends (`ExactlyOnceSliceFilter`): 7-8 slices begun at once at the
+    start of a read of a month, against two (`benchmark/README.md`).
     """
 
     def __init__(self, pacer: Pacer, inner: BaseAdapter) -> None:

@@ -17,14 +17,13 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
-import yaml
 from airbyte_cdk.sources.declarative.concurrent_declarative_source import ConcurrentDeclarativeSource
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_8x8_cdr import fastpath
 from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
-from source_8x8_cdr.manifest_facts import MANIFEST_PATH, STREAMS_BY_API  # each stream under the API block its url_base reads
+from source_8x8_cdr.manifest_facts import STREAMS_BY_API, manifest_as_written  # each stream under the API block its url_base reads
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.components.pacing import CHECK_PATIENCE_SECONDS, PACERS, PATIENCE_SECONDS
 from source_8x8_cdr.secrets import mask, register_config_secrets
@@ -52,7 +51,7 @@ def config_error(message: str) -> AirbyteTracedException:
 def source_manifest(with_budget: bool) -> dict:
     """The manifest the CDK builds the source from: its `api_budget` only when the config sets
     `requests_per_minute` (its rate reads that field); without it the pacer finds the pace (`pacing.py`)."""
-    definition = yaml.safe_load(MANIFEST_PATH.read_text())
+    definition = manifest_as_written()
     if not with_budget:
         definition.pop("api_budget", None)
     return definition

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from source_8x8_cdr import manifest_facts
 from source_8x8_cdr.config import ConfigError, validate_config
@@ -14,6 +15,22 @@ _SUMMARIES = (
     "work_analytics_ring_group_member_daily",
     "work_analytics_company_daily",
 )
+
+
+class TestManifestAsWritten:
+    def test_given_the_manifest_when_read_with_libyaml_then_it_equals_what_the_pure_python_safe_loader_reads(self) -> None:
+        written = manifest_facts.MANIFEST_PATH.read_text()
+
+        assert manifest_facts.manifest_as_written() == yaml.load(written, Loader=yaml.SafeLoader)  # noqa: S506
+
+    def test_given_pyyaml_with_libyaml_when_the_manifest_is_read_then_libyaml_s_loader_reads_it(self) -> None:
+        assert manifest_facts._YAML_LOADER is yaml.CSafeLoader
+
+    def test_given_two_reads_when_one_is_changed_then_the_other_is_not(self) -> None:
+        first, second = manifest_facts.manifest_as_written(), manifest_facts.manifest_as_written()
+        first.pop("api_budget")
+
+        assert "api_budget" in second
 
 
 class TestStreamsByApi:

@@ -263,6 +263,10 @@ class _Reading:
     decoder: msgspec.json.Decoder
     rewrites: Tuple[_Rewrite, ...]
     integers_as_text: frozenset
+    # The other declared integers (checking struct attribute -> field), and a decoder of only them, any type each
+    # (None when there are none): what a refused page is probed for (`AsSentReader._notes_integers_as_text`).
+    unlearned: Dict[str, str]
+    integers_probe: Optional[msgspec.json.Decoder]
 
 
 @dataclass
@@ -318,20 +322,14 @@ class AsSentReader:
         rewrite. They are noted in the stream's types, as the conversion notes those it meets, so that this page
         and the next are read with them rewritten. Otherwise the first pages of a read, which arrive together
         before any conversion has met them, would all take the converting path."""
-        expected = self._reading.integers_as_text
-        integers = {
-            f"f{position}": field
-            for position, (field, node) in enumerate(self._properties.items())
-            if field not in expected and declared_type(node) == "integer"
-        }
-        if not integers:
+        reading = self._reading
+        if reading.integers_probe is None:
             return False
-        fields = [(name, Any, msgspec.field(default=None, name=field)) for name, field in integers.items()]
         try:
-            found = msgspec.json.decode(records.sent, type=List[msgspec.defstruct("Integers", fields, gc=False)])  # type: ignore[arg-type]
+            found = reading.integers_probe.decode(records.sent)
         except msgspec.DecodeError:
             return False
-        as_text = frozenset(field for name, field in integers.items() if str in set(map(type, map(attrgetter(name), found))))
+        as_text = frozenset(field for name, field in reading.unlearned.items() if str in set(map(type, map(attrgetter(name), found))))
         if as_text:
             self._types.note_integers_as_text(as_text)
         return bool(as_text)
@@ -371,18 +369,24 @@ class AsSentReader:
         return reading
 
     def _reading_for(self, integers_as_text: frozenset) -> _Reading:
-        rewrites, rewritten = [], set()
+        rewrites, rewritten, unlearned = [], set(), {}
         for position, (field, node) in enumerate(self._properties.items()):
             if field in integers_as_text:
                 rewrite: Callable[[List[bytes], Undo], bool] = _as_integers
             elif declared_type(node) == "string" and node.get("format") == "date-time":
                 rewrite = _in_utc
             else:
+                if declared_type(node) == "integer":
+                    unlearned[f"f{position}"] = field
                 continue
             rewrites.append(_Rewrite(f"f{position}", orjson.dumps(field) + b":", rewrite))
             rewritten.add(field)
         record = checking_type(self._properties, "Checked", frozenset(rewritten))
-        return _Reading(msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text)
+        probe = None
+        if unlearned:
+            fields = [(name, Any, msgspec.field(default=None, name=field)) for name, field in unlearned.items()]
+            probe = msgspec.json.Decoder(List[msgspec.defstruct("Integers", fields, gc=False)])  # type: ignore[misc]
+        return _Reading(msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text, unlearned, probe)
 
 
 def _records_per(size: int, records: List[Any], page_bytes: int) -> int:

@@ -324,7 +324,8 @@ class Bench:
             rows.append({
                 "variant": label, "limit": f"{limits['rate_limit_requests']} / {limits['rate_limit_window_s']:g} s",
                 "records": run.records, "expected_records": days * per_day, "requests": counts["requests"],
-                "limited": counts["limited"], "limited_share": round(counts["limited"] / counts["requests"], 3),
+                "limited": counts["limited"], "limited_until_resumed": counts["limited_until_resumed"],
+                "limited_share": round(counts["limited"] / counts["requests"], 3),
                 "span_seconds": counts["span_s"], "minimum_seconds": minimum,
                 "span_over_minimum": round(counts["span_s"] / minimum, 3) if minimum else None,
                 "wall_seconds": round(run.wall_seconds, 2), "other_cpu_percent": round(run.other_cpu_percent),

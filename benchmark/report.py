@@ -247,9 +247,12 @@ def print_rate_limits(results: dict[str, Any]) -> None:
     print(f"\nRate limit: connector call_records, {limited['days']} days x {limited['records_per_day']} records (one page "
           f"and the end-of-scroll page a day); the emulator answers 429 beyond its limit; minimum: the time the limit "
           f"allows from the first request to the last")
-    print(table(["variant", "limit", "records", "expected", "requests", "429s", "429 share", "first to last s",
+    print("429s until resumed: from the first 429 to the next request the API admitted (the first burst and, without "
+          "Retry-After, the probes refused); the rest came once a pace was found")
+    print(table(["variant", "limit", "records", "expected", "requests", "429s", "until resumed", "429 share", "first to last s",
                   "minimum s", "x minimum", "wall s", "other CPU %", "ok"],
                  [[r["variant"], r["limit"], r["records"], r["expected_records"], r["requests"], r["limited"],
+                   r.get("limited_until_resumed", "-"),
                    r["limited_share"], r["span_seconds"], r["minimum_seconds"], r["span_over_minimum"], r["wall_seconds"],
                    r["other_cpu_percent"], r["ok"]] for r in limited["runs"]]))
     for run in limited["runs"]:

@@ -27,7 +27,7 @@ def test_given_a_limit_with_retry_after_when_one_request_too_many_then_429_with_
         assert refused.json() == {"status": 429, "error": "Too Many Requests", "message": "Rate limit exceeded"}
         assert 29 <= int(refused.headers["Retry-After"]) <= 30
         counts = emu.stats()["rate_limit"]["work_analytics"]
-        assert (counts["requests"], counts["limited"]) == (5, 2)
+        assert (counts["requests"], counts["limited"], counts["limited_until_resumed"]) == (5, 2, 2)
 
 
 def test_given_a_limit_without_retry_after_when_refused_then_429_has_no_retry_after() -> None:
@@ -52,6 +52,7 @@ def test_given_a_full_window_when_it_slides_past_the_oldest_request_then_one_mor
         assert [cc.get().status_code for _ in range(3)] == [200, 200, 429]
         counts = emu.stats()["rate_limit"]["contact_center"]
         assert (counts["requests"], counts["limited"]) == (6, 2)
+        assert counts["limited_until_resumed"] == 1  # the first 429; the second came after the API admitted again
         assert 0.6 <= counts["span_s"] < 5  # from the first request to the last
 
 
@@ -69,7 +70,7 @@ def test_given_no_limit_when_many_requests_then_none_refused_and_all_counted(emu
 
     assert {cc.get().status_code for _ in range(20)} == {200}
     counts = emu.stats()["rate_limit"]["contact_center"]
-    assert (counts["requests"], counts["limited"]) == (20, 0)
+    assert (counts["requests"], counts["limited"], counts["limited_until_resumed"]) == (20, 0, 0)
 
 
 def test_given_a_limit_set_while_running_when_requests_then_it_applies_at_once(emu: Emulator) -> None:

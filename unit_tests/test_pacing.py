@@ -12,6 +12,7 @@ import heapq
 import itertools
 import logging
 import math
+import random
 import socket
 import statistics
 import threading
@@ -52,10 +53,14 @@ class Outcome:
         return self.seconds / ((math.ceil(self.admitted / limit) - 1) * window)
 
 
-def simulate(limit: int, window: float, requests_: int, retry_after: bool, latency: float = 0.02) -> Outcome:
+def simulate(
+    limit: int, window: float, requests_: int, retry_after: bool, latency: float = 0.02, jitter: Optional[random.Random] = None
+) -> Outcome:
     """`requests_` requests (and a login first) through one `Pacer`, by `WORKERS` workers that each send their
     next request when the last one is admitted, against an API admitting `limit` requests in any `window`
-    seconds (429 beyond, with `Retry-After` in whole seconds or without). Time is simulated."""
+    seconds (429 beyond, with `Retry-After` in whole seconds or without). Time is simulated. With `jitter`, each
+    answer takes a time drawn from it between 2 and 30 ms instead of `latency`, as answers do on a busy machine:
+    which of the requests in flight cross the limit first then varies from read to read."""
     pacer = Pacer("API")
     admitted: deque = deque()
     events: list = []
@@ -85,8 +90,9 @@ def simulate(limit: int, window: float, requests_: int, retry_after: bool, laten
         now, _, kind, worker, item = heapq.heappop(events)
         if kind == "send":
             if pacer.current(item):
-                ok, wait = admit(now + latency / 2)
-                heapq.heappush(events, (now + latency, next(order), "answer", worker, (item, ok, wait)))
+                answer_time = latency if jitter is None else jitter.uniform(0.002, 0.03)
+                ok, wait = admit(now + answer_time / 2)
+                heapq.heappush(events, (now + answer_time, next(order), "answer", worker, (item, ok, wait)))
             else:
                 plan(worker, now)
         else:
@@ -155,6 +161,20 @@ class TestPaceAgainstASimulatedLimit:
 
         assert outcome.refused == 0
         assert outcome.seconds <= 1.0 + 3 * 0.2 + 0.001, outcome
+
+    def test_given_retry_after_and_answers_of_varying_time_when_a_month_is_read_at_10_per_6_s_then_few_reads_pass_a_tenth_refused(
+        self,
+    ) -> None:
+        # The benchmark's rate-limit run, 200 times, with answers of 2-30 ms: the first burst varies from read to
+        # read (1-6 refused), and the pace the told wait gives seldom crosses the limit again. With a recovery of 1%
+        # a cycle: 5.0 refused on average, over a tenth of the read in a third of the reads, 1.053x the least time.
+        jitter = random.Random(1)
+        outcomes = [simulate(10, 6, 60, retry_after=True, jitter=jitter) for _ in range(200)]
+
+        assert all(outcome.admitted == 61 for outcome in outcomes)
+        assert statistics.mean(outcome.refused for outcome in outcomes) <= 4.5
+        assert sum(outcome.share_refused > 0.10 for outcome in outcomes) <= 0.15 * len(outcomes)
+        assert statistics.mean(outcome.over_minimum(10, 6) for outcome in outcomes) <= 1.03
 
     def test_given_retry_after_when_150_requests_are_paced_at_10_per_60_s_then_at_most_three_429s_follow_the_first_burst(self) -> None:
         outcome = simulate(10, 60, 150, retry_after=True)
@@ -268,7 +288,7 @@ class TestPacer:
 
         assert pacer.interval == pytest.approx(paced * (1 - 0.03 / 10) ** 10)
 
-    def test_given_a_pace_measured_after_a_retry_after_when_requests_are_admitted_then_it_speeds_up_by_1_percent_per_cycle_of_requests(
+    def test_given_a_pace_measured_after_a_retry_after_when_requests_are_admitted_then_it_speeds_up_by_a_quarter_percent_per_cycle_of_requests(
         self,
     ) -> None:
         pacer = _eleventh_refused(now=0.0, retry_after=6)
@@ -279,8 +299,8 @@ class TestPacer:
             pacer.on_admitted(pacer.plan(now=10.0))
 
         # The wait the API told measures its limit within a second: speeding up as fast as after probes would
-        # pass it again within a cycle or two (a 429 more for each).
-        assert pacer.interval == pytest.approx(paced * (1 - 0.01 / 10) ** 10)
+        # pass it again within a cycle or two, and 1% within one to five (a 429 and a hold for each).
+        assert pacer.interval == pytest.approx(paced * (1 - 0.0025 / 10) ** 10)
 
 
 def _eleventh_refused(now: float, retry_after: Optional[float]) -> Pacer:

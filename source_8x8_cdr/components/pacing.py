@@ -37,21 +37,22 @@ requesters' sessions and on the Work Analytics login's, see below):
 
 What it costs (simulated in `unit_tests/test_pacing.py`; measured through the emulator by the benchmark,
 `benchmark/README.md`): the first 429 finds the other requests already on their way, and they are refused too:
-whatever the slow start had in flight when the limit was crossed, a saw-tooth over the limit (simulated, a
-limit of 10: three; 14: six; without the slow start, 16 sent at once against 10: six). At most it is the four
-of the slow start and a quarter of each answer admitted before the first 429 is answered: seven against a
-limit of 10; more when the 429 waits longer for a thread (a busy machine). Over limits of 4 to 40 a window, a
-read of 61 requests has 5.5 refused on average, 8.6 without the slow start, which costs a sync without a limit
-three round trips once (about 0.6 s at 200 ms an answer). Finding the limit without `Retry-After` costs about
-log2(window in seconds) refused probes, and the pace then starts up to twice too slow (probes double their
-wait: a 6 s window is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests) and catches
-up at 3% a cycle; after that, about one 429 every few windows. With `Retry-After` the pace starts a little
-slow (the told wait is in whole seconds), and its quarter of a percent a cycle seldom passes the limit: over 200
-simulated reads of a month at 10 requests per 6 s, with answers taking 2-30 ms, 4.3 requests refused on average
-and more than a tenth of the read in 11% of reads, at 1.015x the least time (a recovery of 1%: 5.0, 33%, 1.053x:
-each crossing also holds every request until the window frees). The first wait without `Retry-After` is a guess, not a measure: the slow start fills a window in a
-fraction of a second, which says nothing of how long the window is. `requests_per_minute` (the CDK's
-`HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is known.
+whatever the slow start had in flight when the limit was crossed, a saw-tooth over the limit (simulated, a limit
+of 10: three; 14: six; without the slow start, 16 sent at once against 10: six). At most it is the four of the
+slow start and a quarter of each answer admitted before the first 429 is answered: seven against a limit of 10;
+more when the 429 waits longer for a thread (a busy machine). Over limits of 4 to 40 a window, a read of 61
+requests has 5.5 refused on average, 8.6 without the slow start, which costs a sync without a limit three round
+trips once (about 0.6 s at 200 ms an answer). Finding the limit without `Retry-After` costs about log2(window in
+seconds) refused probes, and the pace then starts up to twice too slow (probes double their wait: a 6 s window
+is found at 7 s; a 10 s window at 15 s, 1.3x the least time over 100 requests) and catches up at 3% a cycle;
+after that, about one 429 every few windows. With `Retry-After` the pace starts a little slow (the told wait is
+in whole seconds), and its quarter of a percent a cycle seldom passes the limit: over 200 simulated reads of a
+month at 10 requests per 6 s, with answers taking 2-30 ms, 4.3 requests refused on average and more than a tenth
+of the read in 11% of reads, at 1.015x the least time (a recovery of 1%: 5.0, 33%, 1.053x: each crossing also
+holds every request until the window frees). The first wait without `Retry-After` is a guess, not a measure: the
+slow start fills a window in a fraction of a second, which says nothing of how long the window is.
+`requests_per_minute` (the CDK's `HTTPAPIBudget`, see `manifest.yaml`) avoids all of them when the limit is
+known.
 
 Measured and not kept: half a request more with each answer (x1.5 a round trip, version 1.2.0) is a round trip
 faster without a limit, but 7.0 are refused on average over limits of 4 to 40 and up to nine in the first burst
@@ -59,8 +60,12 @@ against a limit of 10; a slow start that doubles each round trip (TCP's, one mor
 which limits are unlucky (8.0 refused on average, for the same cost as x1.5); spacing the first requests out in
 time makes the burst larger (by the time the limit is crossed, every worker has a request in flight); a first
 probe wait of 2 s (probes at 2, 6, 14 s) refuses one probe fewer for windows past 2 s, but finds a 6 s window
-exactly, so the recovery crosses the limit once more (the same count), and finds a 15 s window at 30 s (1.7x
-the least time over 300 requests).
+exactly, so the recovery crosses the limit once more (the same count), and finds a 15 s window at 30 s (1.7x the
+least time over 300 requests). A slow start of three requests and a fifth of a request more per answer,
+simulated with answers of 2-30 ms: 5.3 refused at 10 per 6 s without `Retry-After` instead of 5.9, and over a
+tenth of the read in 14% of reads instead of 28%, but a read without a limit takes a round trip more (1.81
+against 1.60 s for 60 requests at 200 ms), which the latency run of the benchmark (30 slices at 200 ms, 4x
+faster than one at a time) cannot spare.
 
 Why not the manifest: the CDK's retries (`HttpClient._send_with_retry`) count every retry, sleep per
 thread with an extra second on top of each wait, and have no action that retries without counting; a

@@ -7,7 +7,7 @@ exist (`discover`), are read, and are checked. The config is validated once, up 
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import AbstractSet, Any, Iterator, List, Mapping, Optional
 
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
@@ -23,7 +23,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from source_8x8_cdr import fastpath
 from source_8x8_cdr.components.conversion import StreamTypes, meta_of, take_changes
 from source_8x8_cdr.config import ConfigError, configured_apis, validate_config
-from source_8x8_cdr.manifest_facts import STREAMS_BY_API, manifest_as_written  # each stream under the API block its url_base reads
+from source_8x8_cdr.manifest_facts import STREAMS_BY_API, manifest, manifest_as_written  # each stream under the API block its url_base reads
 from source_8x8_cdr.components.network_errors import CHECKING_CONNECTION
 from source_8x8_cdr.components.pacing import CHECK_PATIENCE_SECONDS, PACERS, PATIENCE_SECONDS
 from source_8x8_cdr.secrets import mask, register_config_secrets
@@ -48,12 +48,19 @@ def config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
-def source_manifest(with_budget: bool) -> dict:
+def source_manifest(with_budget: bool, selected: AbstractSet[str] = frozenset()) -> dict:
     """The manifest the CDK builds the source from: its `api_budget` only when the config sets
-    `requests_per_minute` (its rate reads that field); without it the pacer finds the pace (`pacing.py`)."""
+    `requests_per_minute` (its rate reads that field); without it the pacer finds the pace (`pacing.py`).
+
+    With `selected` (the streams of a read's catalog), only those of its streams are listed: the CDK builds every
+    stream listed before it picks the catalog's, which took 0.14 s of each read's start-up for the thirteen streams a
+    read of one does not need. A catalog that names none of them keeps them all, so that the CDK reports its names."""
     definition = manifest_as_written()
     if not with_budget:
         definition.pop("api_budget", None)
+    names = [stream["name"] for stream in manifest()["streams"]]  # resolved, in the order written
+    if selected & set(names):
+        definition["streams"] = [entry for entry, name in zip(definition["streams"], names) if name in selected]
     return definition
 
 
@@ -82,7 +89,10 @@ class SourceEightByEightCdr(ConcurrentDeclarativeSource):
             catalog=catalog or ConfiguredAirbyteCatalog(streams=[]),
             config=effective or {},
             state=state or [],
-            source_config=source_manifest(with_budget=bool((effective or {}).get("requests_per_minute"))),
+            source_config=source_manifest(
+                with_budget=bool((effective or {}).get("requests_per_minute")),
+                selected={each.stream.name for each in catalog.streams} if catalog is not None else frozenset(),
+            ),
             **kwargs,
         )
         self.effective_config: Mapping[str, Any] = effective or {}

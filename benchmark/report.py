@@ -252,7 +252,7 @@ def print_rate_limits(results: dict[str, Any]) -> None:
     print(table(["variant", "limit", "records", "expected", "requests", "429s", "until resumed", "429 share", "first to last s",
                   "minimum s", "x minimum", "wall s", "other CPU %", "ok"],
                  [[r["variant"], r["limit"], r["records"], r["expected_records"], r["requests"], r["limited"],
-                   r.get("limited_until_resumed", "-"),
+                   r["limited_until_resumed"],
                    r["limited_share"], r["span_seconds"], r["minimum_seconds"], r["span_over_minimum"], r["wall_seconds"],
                    r["other_cpu_percent"], r["ok"]] for r in limited["runs"]]))
     for run in limited["runs"]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from airbyte_cdk.models import ConfiguredAirbyteCatalog, ConfiguredAirbyteCatalogSerializer
+from airbyte_cdk.models import ConfiguredAirbyteCatalog, SyncMode
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
 
 from source_8x8_cdr.manifest_facts import manifest
 from source_8x8_cdr.source import SourceEightByEightCdr, source_manifest
@@ -15,11 +16,10 @@ EVERY_STREAM = [stream["name"] for stream in manifest()["streams"]]  # both APIs
 
 
 def _catalog(*names: str) -> ConfiguredAirbyteCatalog:
-    return ConfiguredAirbyteCatalogSerializer.load({"streams": [
-        {"stream": {"name": name, "json_schema": {}, "supported_sync_modes": ["full_refresh", "incremental"]},
-         "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}
-        for name in names
-    ]})
+    builder = CatalogBuilder()
+    for name in names:
+        builder.with_stream(name, SyncMode.full_refresh)
+    return builder.build()
 
 
 def _built(catalog: Any) -> List[str]:

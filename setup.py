@@ -6,6 +6,7 @@ MAIN_REQUIREMENTS = [
     "airbyte-cdk==7.39.1",  # exact: the page path relies on this release's internals
     "orjson>=3.10,<4",
     "msgspec>=0.19,<1",  # components/page_json.py: the page parse (integers of any size read exactly)
+    "numpy>=1.26,<3",  # fastpath/rewrites.py: a page's values rewritten at once (the CDK brings it through pandas)
 ]
 
 TEST_REQUIREMENTS = [

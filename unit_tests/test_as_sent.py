@@ -118,7 +118,8 @@ class TestContactCenterPagesAsSent:
         page = _cdr_reader().read(_sent(body))
 
         assert page is not None
-        assert bytes(page.records[0]) == b'{"uuid":"a","timestamp":"2026-10-03T00:43:09.120Z","cpc":1.50,"new":{"deep":[1,"\\u00e9"]}}'
+        # the instant in UTC keeps the width it was sent in: five spaces after it, which no JSON reader sees
+        assert bytes(page.records[0]) == b'{"uuid":"a","timestamp":"2026-10-03T00:43:09.120Z"     ,"cpc":1.50,"new":{"deep":[1,"\\u00e9"]}}'
 
     def test_given_a_declared_integer_sent_as_text_when_read_then_written_as_the_integer(self) -> None:
         records = [_cdr(uuid="a", agent_id="52765"), _cdr(uuid="b")]

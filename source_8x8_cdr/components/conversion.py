@@ -235,17 +235,6 @@ def _utc_text(value: str) -> str:
     return utc.isoformat(timespec="milliseconds" if utc.microsecond % 1000 == 0 else "microseconds") + "Z"
 
 
-def utc_instant(value: str) -> Optional[str]:
-    """An ISO 8601 instant with a UTC offset as the UTC text `TypedValues` writes for it (`_utc_text`); None for
-    any other text (a wall-clock time without an offset, or no date and time), which only the conversion of
-    whole records handles."""
-    try:
-        text = _utc_text(value)
-    except _Unreadable:
-        return None
-    return None if text is value else text
-
-
 def utc_minutes(value: str) -> Optional[Dict[str, str]]:
     """For a fixed-width instant with an offset (`2024-07-31T12:43:09.000+05:30`), the UTC text of each minute of
     its hour at its offset (`{":43": "2024-07-31T07:13"}`, as `_utc_text` writes them); None when it is no such

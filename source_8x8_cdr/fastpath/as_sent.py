@@ -6,19 +6,18 @@ it: their values already have the declared types. `AsSentReader` finds that out 
 writes each record's own bytes into its RECORD message:
 
 * The page's records arrive as sent (`page_body.SentRecords`: the bytes of the list, checked to hold objects).
-  They hand over the API's body that holds them, to be rewritten in place: the only copy of the page is the one
-  being rewritten, and what each rewrite changed (`Undo`: a few bytes a record) is enough to give the records
-  their bytes as sent back when the page must take the converting path.
+  They hand over the API's body that holds them, to be rewritten: the only copy of the page is the one being
+  rewritten, and what each rewrite changed (`rewrites.Undo`: the rewritten values as sent) is enough to give the
+  records their bytes as sent back when the page must take the converting path.
 * msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`),
   `_AT_ONCE_BYTES` of records at a time: each declared field in its declared type or null, members the schema
   does not declare skipped (they travel as sent). The decode refuses any other type: then the page takes the
   converting path (`PagedPartition`), which converts and reports as `TypedValues` does.
-* Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, one C split of the
-  page per member and a few C calls per record:
+* Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, each over the whole
+  page at once and at the width it was sent in (`rewrites.py`):
   * a `date-time` at the top level with a UTC offset becomes the same instant in UTC (`"...T12:43:09.000-03:00"`
-    becomes `"...T15:43:09.000Z"`; each hour of a whole-hour offset, or each minute of another, is converted once,
-    and the rest of the time is checked and kept);
-  * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (`1`), once that field
+    becomes `"...T15:43:09.000Z"` and five spaces);
+  * a declared integer the API has sent as text (`callLegCount: "1"`) becomes the integer (` 1 `), once that field
     has been met as text (`StreamTypes.integers_met_as_text`: by the conversion, or in a page refused without the
     rewrite, which is then read again with it): only those fields are rewritten.
 
@@ -36,8 +35,8 @@ mapped for itself and costs a page fault every 4 KiB (about 2 µs each on the be
 other buffers, of `_AT_ONCE_BYTES` at most, come from memory already in use.
 
 What differs from the converting path: nothing a JSON reader sees. The bytes keep the API's member order and
-spelling (`1.50` stays `1.50`, escapes stay escaped); a member the API sent twice stays twice (JSON readers
-take the last one, as the converting path does).
+spelling (`1.50` stays `1.50`, escapes stay escaped), and a rewritten value the spaces that keep its width; a
+member the API sent twice stays twice (JSON readers take the last one, as the converting path does).
 
 Why not the manifest: this is how the fast path moves a page (`pages.py`), not a declarative step; the CDK's
 record path needs each record as a Python mapping.
@@ -48,16 +47,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from operator import attrgetter
-from itertools import product
-from typing import Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import msgspec
 import orjson
 
-from source_8x8_cdr.components.conversion import StreamTypes, declared_type, utc_instant, utc_minutes
-from source_8x8_cdr.components.filtering import is_utc_instant
+from source_8x8_cdr.components.conversion import StreamTypes, declared_type
 from source_8x8_cdr.components.page_body import SentRecords
 from source_8x8_cdr.components.page_json import record_message_ends
+
+if TYPE_CHECKING:
+    from source_8x8_cdr.fastpath.rewrites import Rewritten, Undo
+
+Page = Union[bytes, bytearray]
 
 _SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
 _UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
@@ -97,163 +99,41 @@ def checking_type(
     return msgspec.defstruct(name, fields, gc=False)  # decoded values form no reference cycles: untracked
 
 
-# Per hour and whole-hour UTC offset met (`2024-07-31T12` + `-03:00"`, as bytes, the closing quote included), that
-# hour in UTC with its opening quote (`"2024-07-31T15`): at such an offset the minutes and seconds stay as they are.
-# At other offsets (`+05:30`), per minute (`2024-07-31T12:43` + `+05:30"`), that minute in UTC (`"2024-07-31T07:13`).
-# Each emptied when it holds a year of hours, or a month of one offset's minutes.
-_UTC_HOURS: Dict[bytes, bytes] = {}
-_UTC_HOURS_KEPT = 24 * 366
-_UTC_MINUTES: Dict[bytes, bytes] = {}
-_UTC_MINUTES_KEPT = 60 * 24 * 31
-_MINUTE_NAMES = tuple(b":%02d" % number for number in range(60))
-# `:43:09.000`, its digits read as `a` (0-5) or `b` (6-9): valid minutes, seconds and milliseconds.
-_DIGIT_CLASSES = bytes.maketrans(b"0123456789", b"aaaaaabbbb")
-_MINUTES_TO_MILLISECONDS = frozenset(b":a%c:a%c.%c%c%c" % digits for digits in product(b"ab", repeat=5))
-_SECONDS_AND_MILLISECONDS = frozenset(b":a%c.%c%c%c" % digits for digits in product(b"ab", repeat=4))
-
-
-def _in_utc(pieces: List[bytes], undo: "Undo") -> bool:
-    """Rewrites, in place, the pieces of a page split at a `date-time` member (each after the first starts with
-    the member's value): each text at an offset in UTC (null and UTC text stay), noted in `undo`. False when a
-    value is anything else (not an instant with an offset, or spelled with a space after the colon)."""
-    hours, classes, valid, note = _UTC_HOURS, _DIGIT_CLASSES, _MINUTES_TO_MILLISECONDS, undo.append
-    for index in range(1, len(pieces)):
-        piece = pieces[index]
-        # The usual case, a few C calls: `"2024-07-31T12:43:09.000-03:00"` in an hour and offset met before.
-        hour = hours.get(piece[1:14] + piece[24:31])
-        if hour is not None:
-            minutes = piece[14:24]
-            if minutes.translate(classes) in valid:
-                pieces[index] = b"%b%bZ%b" % (hour, minutes, piece[30:])  # one copy of the rest, not three
-                note((index, piece[:30], 25))
-                continue
-        else:
-            minute = _UTC_MINUTES.get(piece[1:17] + piece[24:31])
-            if minute is not None and piece[17:24].translate(classes) in _SECONDS_AND_MILLISECONDS:
-                pieces[index] = b"%b%bZ%b" % (minute, piece[17:24], piece[30:])
-                note((index, piece[:30], 25))
-                continue
-        rewritten = _in_utc_slowly(piece)
-        if rewritten is None:
-            return False
-        if rewritten is not piece:
-            end = piece.find(b'"', 1)  # the text's closing quote, where the rest of the piece begins
-            note((index, piece[:end], len(rewritten) - len(piece) + end))
-            pieces[index] = rewritten
-    return True
-
-
-def _in_utc_slowly(piece: bytes) -> Optional[bytes]:
-    if piece[:1] != b'"':
-        return piece if piece[:4] == b"null" else None  # a space after the colon, or not text: the converting path
-    end = piece.find(b'"', 1)
-    value = piece[1:end]
-    if end < 0 or b"\\" in value:
-        return None
-    text = value.decode("utf-8", "replace")
-    if text.endswith("Z"):  # UTC text, which the conversion leaves as it is: kept when it is a fixed-width instant
-        return piece if is_utc_instant(text) else None
-    utc = utc_instant(text)
-    if utc is None or not is_utc_instant(utc):  # microseconds: the converting path (cursors are compared at one width)
-        return None
-    if end == 30 and value[26:] == b":00" and text[14:16] == utc[14:16]:  # a whole-hour offset: its hour is kept
-        if len(_UTC_HOURS) >= _UTC_HOURS_KEPT:
-            _UTC_HOURS.clear()
-        _UTC_HOURS[value[:13] + value[23:] + b'"'] = b'"' + utc[:13].encode()
-    elif end == 30:
-        _remember_minutes(value, utc_minutes(text))
-    return b'"' + utc.encode() + piece[end:]
-
-
-def _remember_minutes(value: bytes, minutes: Optional[Dict[str, str]]) -> None:
-    """Keeps the UTC text of each minute of `value`'s hour at its offset (60 keys and values in a few C calls: a
-    minute at a time would cost more than the hour's records)."""
-    if minutes is None:
-        return
-    if len(_UTC_MINUTES) >= _UTC_MINUTES_KEPT:
-        _UTC_MINUTES.clear()
-    date_and_hour, offset = value[:13], value[23:] + b'"'
-    keys = (date_and_hour + (offset + b"\n" + date_and_hour).join(_MINUTE_NAMES) + offset).split(b"\n")
-    _UTC_MINUTES.update(zip(keys, ('"' + '\n"'.join(minutes.values())).encode().split(b"\n")))
-
-
-def _as_integers(pieces: List[bytes], undo: "Undo") -> bool:
-    """Rewrites, in place, the pieces of a page split at an integer member: each text of digits as the integer
-    (`"01"` -> `1`), noted in `undo`. False when a value is anything else than digits, as text or not, or null."""
-    small, note = _SMALL_INTEGERS, undo.append
-    for index in range(1, len(pieces)):
-        piece = pieces[index]
-        if piece[:1] != b'"':
-            if piece[:4] != b"null" and not piece[:1].isdigit():
-                return False  # a space after the colon, a negative number or not a number: the converting path
-            continue  # an integer or null
-        end = piece.find(b'"', 1) + 1
-        text = piece[:end]
-        if text in small:  # `"12"`: the piece's first two quotes are its own, dropped in one copy
-            pieces[index] = piece.replace(b'"', b"", 2)
-            note((index, text, end - 2))
-            continue
-        digits = text[1:-1]
-        if not end or not digits.isdigit() or end > 4000:
-            return False
-        integer = b"%d" % int(digits)
-        pieces[index] = integer + piece[end:]
-        note((index, text, len(integer)))
-    return True
-
-
-_SMALL_INTEGERS = frozenset(b'"%d"' % number for number in range(1000))  # written without leading zeros
-
-
-# What a rewrite changed, to give the page back as sent: per rewritten piece, its index, the bytes its value began
-# with, and how many bytes the rewrite wrote in their place.
-Undo = List[Tuple[int, bytes, int]]
-
-
 @dataclass(frozen=True)
 class _Rewrite:
     attribute: str  # of the checking struct
     member: bytes  # `"timestamp":`
-    rewrite: Callable[[List[bytes], Undo], bool]  # in place, the pieces of a page split at `member`
-
-    def undone(self, pieces: List[bytes], undo: Undo) -> bytes:
-        """The page these pieces (rewritten as `undo` notes) were split from."""
-        for index, head, written in undo:
-            pieces[index] = head + pieces[index][written:]
-        return self.member.join(pieces)
+    rewrite: Callable[[Page, bytes], "Rewritten"]  # `rewrites.in_utc` or `rewrites.as_integers`
 
 
-_Done = Tuple[_Rewrite, Undo, int]  # a rewrite made, what it changed, and how often its member occurs
+_Done = Tuple[_Rewrite, "Undo", int]  # a rewrite made, what it changed, and how often its member occurs
 
 
-def _rewritten(records: SentRecords, rewrites: Tuple[_Rewrite, ...], done: List[_Done]) -> Optional[bytes]:
+def _rewritten(records: SentRecords, rewrites: Tuple[_Rewrite, ...], done: List[_Done]) -> Optional[Page]:
     """The bytes of the page's records (handed over by `records`) with `rewrites` made, each noted in `done`; None,
     the records holding their bytes as sent again, when the page has a line break or a value cannot be rewritten.
 
-    No copy of the page is kept beside the one being rewritten (the API's body included: the caller has let it
-    go): what the rewrites changed is enough to give the page back as sent."""
-    page: Optional[bytes] = records.hand_over()  # the whole body: a member outside the records is counted too
-    if b"\n" in page or b"\r" in page:  # type: ignore[operator]
+    The first rewrite copies the page, the others rewrite that copy in place: what they changed is enough to give
+    the page back as sent, so the API's body is not kept beside it (the caller has let it go)."""
+    page: Page = records.hand_over()  # the whole body: a member outside the records is counted too
+    if b"\n" in page or b"\r" in page:
         records.give_back(page)  # type: ignore[arg-type]
         return None
     for rewrite in rewrites:
-        pieces = page.split(rewrite.member)  # type: ignore[union-attr]
-        page = None  # the pieces hold the page now
-        undo: Undo = []
-        if not rewrite.rewrite(pieces, undo):
-            records.give_back(_as_sent(rewrite.undone(pieces, undo), done))
+        made = rewrite.rewrite(page, rewrite.member)
+        if made is None:
+            records.give_back(_as_sent(page, done))
             return None
-        done.append((rewrite, undo, len(pieces) - 1))
-        page = rewrite.member.join(pieces)
-        del pieces
+        page, count, undo = made
+        done.append((rewrite, undo, count))
     return page
 
 
-def _as_sent(page: bytes, done: List[_Done]) -> bytes:
+def _as_sent(page: Page, done: List[_Done]) -> bytes:
     """The page as the API sent it, from `page` with the rewrites `done`."""
-    for rewrite, undo, _ in reversed(done):
-        page = rewrite.undone(page.split(rewrite.member), undo)
-    return page
+    for _, undo, _ in reversed(done):
+        undo.undo(page)  # type: ignore[arg-type]  # a page rewritten in place is a `bytearray`
+    return bytes(page) if isinstance(page, bytearray) else page
 
 
 @dataclass(frozen=True)
@@ -371,16 +251,16 @@ class AsSentReader:
     def _reading_for(self, integers_as_text: frozenset) -> _Reading:
         rewrites, rewritten, unlearned = [], set(), {}
         for position, (field, node) in enumerate(self._properties.items()):
-            if field in integers_as_text:
-                rewrite: Callable[[List[bytes], Undo], bool] = _as_integers
-            elif declared_type(node) == "string" and node.get("format") == "date-time":
-                rewrite = _in_utc
-            else:
-                if declared_type(node) == "integer":
-                    unlearned[f"f{position}"] = field
-                continue
-            rewrites.append(_Rewrite(f"f{position}", orjson.dumps(field) + b":", rewrite))
-            rewritten.add(field)
+            attribute = f"f{position}"
+            is_instant = declared_type(node) == "string" and node.get("format") == "date-time"
+            if field in integers_as_text or is_instant:
+                # numpy (15 MB, 0.13 s at import) only for the streams with values to rewrite
+                from source_8x8_cdr.fastpath.rewrites import as_integers, in_utc
+
+                rewrites.append(_Rewrite(attribute, orjson.dumps(field) + b":", in_utc if is_instant else as_integers))
+                rewritten.add(field)
+            elif declared_type(node) == "integer":
+                unlearned[attribute] = field
         record = checking_type(self._properties, "Checked", frozenset(rewritten))
         probe = None
         if unlearned:

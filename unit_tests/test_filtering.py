@@ -225,3 +225,5 @@ class TestOwnedChecked:
 
         assert checked.owned_checked(list(cursors), list(keys), _DAY_ONE) == looped.owned(list(cursors), list(keys), _DAY_ONE)
         assert checked.owned_checked(list(cursors), ["seen"] * len(keys), _DAY_ONE) == looped.owned(list(cursors), ["seen"] * len(keys), _DAY_ONE)
+        # the same page again: both have kept the same keys as emitted (none twice, none forgotten)
+        assert checked.owned_checked(list(cursors), list(keys), _DAY_ONE) == looped.owned(list(cursors), list(keys), _DAY_ONE)

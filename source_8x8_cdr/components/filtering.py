@@ -110,9 +110,12 @@ class ExactlyOnceSliceFilter(RecordFilter):
                     kept = [position for position, value in enumerate(cursors) if first <= value <= last]
                     kept_keys = [keys[position] for position in kept]
                     latest = max(kept, key=cursors.__getitem__) if kept else None
-                if len(set(kept_keys)) == len(kept_keys) and seen.isdisjoint(kept_keys):
+                if seen.isdisjoint(kept_keys):
+                    before = len(seen)
                     seen.update(kept_keys)
-                    return kept, latest
+                    if len(seen) - before == len(kept_keys):
+                        return kept, latest
+                    seen.difference_update(kept_keys)  # a key twice in the page (none of them was there before)
         return self.owned(cursors, keys, stream_slice)
 
     def owned(

@@ -75,7 +75,7 @@ def launch(source: SourceEightByEightCdr, args: List[str]) -> None:
     with exit_when_stdout_closes(), PRINT_BUFFER:
         try:
             for line in entrypoint.run(parsed_args):
-                if type(line) is tuple:  # a page of records from the fast path
+                if type(line) is not str:  # a page of records from the fast path, in pieces
                     write_record_lines(line)
                     continue
                 if not line.startswith(_RECORD_LINE):

@@ -14,11 +14,12 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 def a_response(body: Any, status_code: int = 200, url: str = "https://api.test/v2/call-records?startTime=day-1") -> requests.Response:
-    """A `requests.Response` whose body is `body` as JSON, or as it is when it is bytes or a string."""
+    """A `requests.Response` whose body is `body` as JSON, or as it is when it is bytes (a `bytearray`, as the fast
+    path reads a page) or a string."""
     response = requests.Response()
     response.status_code = status_code
     response.request = requests.Request("GET", url).prepare()
-    if isinstance(body, bytes):
+    if isinstance(body, (bytes, bytearray)):
         response._content = body
     elif isinstance(body, str):
         response._content = body.encode()

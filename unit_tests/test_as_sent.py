@@ -121,6 +121,17 @@ class TestContactCenterPagesAsSent:
         # the instant in UTC keeps the width it was sent in: five spaces after it, which no JSON reader sees
         assert bytes(page.records[0]) == b'{"uuid":"a","timestamp":"2026-10-03T00:43:09.120Z"     ,"cpc":1.50,"new":{"deep":[1,"\\u00e9"]}}'
 
+    def test_given_a_body_read_into_a_bytearray_when_read_as_sent_then_rewritten_in_it_and_given_back_as_sent_when_refused(self) -> None:
+        body = bytearray(b'{"records":' + orjson.dumps([_cdr(uuid="a"), _cdr(uuid="b")]) + b"}")
+        refused = bytearray(b'{"records":' + orjson.dumps([_cdr(uuid="a"), _cdr(uuid="b", cpc="0.2")]) + b"}")
+        as_sent = bytes(refused)
+
+        page = _cdr_reader().read(parsed_page(a_response(body), "records")["records"])
+        records = parsed_page(a_response(refused), "records")["records"]
+
+        assert page is not None and body.count(b'"timestamp":"2026-10-03T00:43:09.120Z"     ,') == 2  # no copy of the page
+        assert _cdr_reader().read(records) is None and bytes(records.sent) == as_sent[11:-1] and refused == as_sent
+
     def test_given_a_declared_integer_sent_as_text_when_read_then_written_as_the_integer(self) -> None:
         records = [_cdr(uuid="a", agent_id="52765"), _cdr(uuid="b")]
 
@@ -185,7 +196,7 @@ class TestContactCenterPagesAsSent:
     def test_given_many_records_when_written_then_in_pieces_of_about_the_bytes_at_once_with_every_line(self) -> None:
         records = [orjson.dumps(_cdr(uuid=f"u{number}")) for number in range(3 * _CDRS_AT_ONCE)]
 
-        pieces = sent_to_json(records, "s")
+        pieces = list(sent_to_json(records, "s"))
 
         assert [orjson.loads(line)["record"]["data"] for line in b"".join(pieces).split(b"\n")] == [orjson.loads(record) for record in records]
         assert len(pieces) > 3 and max(map(len, pieces)) < 2 * _AT_ONCE_BYTES  # no buffer the size of the page

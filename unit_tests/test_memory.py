@@ -6,6 +6,7 @@ The peak memory itself is measured by the benchmark (`python -m benchmark`), not
 
 from __future__ import annotations
 
+import gzip
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
@@ -17,6 +18,7 @@ from source_8x8_cdr.components.pacing import PacedAdapter, Pacer
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, PagesInMemory, PlaceFirstAdapter
 
 PAGE = b'{"data": [{"callId": "1"}], "meta": {"scrollId": "No Data"}}'
+BIG_PAGE = b'{"data": [' + b",".join(b'{"callId": "%d"}' % number for number in range(30_000)) + b'], "meta": {}}'  # many read pieces
 
 
 def in_thread(action) -> threading.Thread:
@@ -142,7 +144,16 @@ class _Answers(BaseHTTPRequestHandler):
     """`/page`: a page; `/cut`: a body shorter than its Content-Length, then the connection closes; `/error`: a 500."""
 
     def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/error":
+        if self.path in ("/big", "/big-gzip"):
+            gzipped = self.path == "/big-gzip"
+            body = gzip.compress(BIG_PAGE) if gzipped else BIG_PAGE
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            if gzipped:
+                self.send_header("Content-Encoding", "gzip")
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path == "/error":
             self._answer(500, b'{"message": "boom"}')
         elif self.path == "/cut":
             self.send_response(200)
@@ -212,6 +223,13 @@ class TestPlaceFirstAdapter:
 
             assert response.status_code == 200 and response.content == PAGE and response.json()["data"] == [{"callId": "1"}]
             assert PAGES_IN_MEMORY.pass_on() is True
+
+    @pytest.mark.parametrize("path", ["/big", "/big-gzip"])
+    def test_given_a_page_of_many_pieces_when_read_then_one_bytearray_holds_the_whole_body_decoded(self, path: str, server: str, session: requests.Session) -> None:
+        with PAGES_IN_MEMORY.reading(), PAGES_IN_MEMORY.reading_pages():
+            content = session.get(f"{server}{path}", timeout=5).content
+
+        assert type(content) is bytearray and content == BIG_PAGE  # rewritten in place by the pages read as sent
 
     def test_given_every_place_held_when_a_page_arrives_then_its_body_waits_until_one_is_released(self, server: str, session: requests.Session) -> None:
         got: list[bytes] = []

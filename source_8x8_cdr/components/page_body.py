@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import logging
 from functools import lru_cache
-from typing import Any, Hashable, List, Optional, Tuple
+from typing import Any, Hashable, List, Optional, Tuple, Union
 
 import msgspec
 import requests
@@ -62,19 +62,19 @@ class SentRecords(list):
         """The records as Python objects (dicts, and None for `null` entries)."""
         return _DECODE(self.sent)
 
-    def hand_over(self) -> bytes:
+    def hand_over(self) -> Union[bytes, bytearray]:
         """The body the records' bytes are part of, which these records hold no more until it is given back
         (`give_back`): a reader that rewrites their bytes in place (`fastpath/as_sent.py`) needs no copy of them
         beside the body (a page is several MB, and every fresh buffer of that size costs its page faults)."""
         body, self._body, self.sent = self._body, None, None  # type: ignore[assignment]
         return body  # type: ignore[return-value]
 
-    def give_back(self, body: bytes) -> None:
+    def give_back(self, body: Union[bytes, bytearray]) -> None:
         """The body as the API sent it, after `hand_over`."""
         self._body = body
         self.sent = self.entries_in(body, whole=True)  # type: ignore[assignment]
 
-    def entries_in(self, body: bytes, whole: bool = False) -> Any:
+    def entries_in(self, body: Union[bytes, bytearray], whole: bool = False) -> Any:
         """The bytes of each record of a body like the one handed over (rewritten, say): a list of `msgspec.Raw`
         (or the bytes of the whole list, with `whole`). Raises `msgspec.DecodeError` when the body is not JSON
         or holds no list there."""

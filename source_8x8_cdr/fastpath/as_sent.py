@@ -28,11 +28,12 @@ writes each record's own bytes into its RECORD message:
   page with a line break (a RECORD message is one line), or a `null` entry).
 * The records' bytes are then read off the rewritten page (`msgspec.Raw` each), the slice filter keeps records by
   their cursors and keys (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD
-  lines, in pieces of `_AT_ONCE_BYTES` (`sent_to_json`).
+  lines as they are written, in pieces of `_AT_ONCE_BYTES` (`SentLines`).
 
-A page is copied whole twice at most (the body as received, the body rewritten): a fresh buffer of several MB is
-mapped for itself and costs a page fault every 4 KiB (about 2 µs each on the benchmark's machine), where the
-other buffers, of `_AT_ONCE_BYTES` at most, come from memory already in use.
+A page is never copied whole: the body is read into a `bytearray` (`memory.read_whole_body`) that the rewrites
+change in place, and its records' bytes wait there until they are written. A fresh buffer of several MB is mapped
+for itself and costs a page fault every 4 KiB (about 2 µs each on the benchmark's machine), where the other
+buffers, of `_AT_ONCE_BYTES` at most, come from memory already in use.
 
 What differs from the converting path: nothing a JSON reader sees. The bytes keep the API's member order and
 spelling (`1.50` stays `1.50`, escapes stay escaped), and a rewritten value the spaces that keep its width; a
@@ -47,7 +48,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import msgspec
 import orjson
@@ -129,11 +130,11 @@ def _rewritten(records: SentRecords, rewrites: Tuple[_Rewrite, ...], done: List[
     return page
 
 
-def _as_sent(page: Page, done: List[_Done]) -> bytes:
+def _as_sent(page: Page, done: List[_Done]) -> Page:
     """The page as the API sent it, from `page` with the rewrites `done`."""
     for _, undo, _ in reversed(done):
         undo.undo(page)  # type: ignore[arg-type]  # a page rewritten in place is a `bytearray`
-    return bytes(page) if isinstance(page, bytearray) else page
+    return page
 
 
 @dataclass(frozen=True)
@@ -274,14 +275,31 @@ def _records_per(size: int, records: List[Any], page_bytes: int) -> int:
     return max(1, size * len(records) // max(page_bytes, 1))
 
 
-def sent_to_json(records: List[Any], stream: str) -> Tuple[bytes, ...]:
-    """RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, in pieces of about
-    `_AT_ONCE_BYTES` to be written one after the other."""
-    start, end = record_message_ends(stream, time.time_ns() // 1_000_000)
-    between = end + b"\n" + start
-    at_once = _records_per(_AT_ONCE_BYTES, records, sum(map(len, records)))
-    pieces = [start]
-    for first in range(0, len(records), at_once):
-        pieces += (between.join(records[first : first + at_once]), between)
-    pieces[-1] = end
-    return tuple(pieces)
+class SentLines:
+    """A page's RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, made in pieces
+    of about `_AT_ONCE_BYTES` as they are written (`__iter__`, once per page: to stdout, or to disk).
+
+    Made when written, not when read: until then the page holds only its records' bytes (the page's buffer), not
+    those and a copy of them in its lines. The time each record was read is the time the lines were made."""
+
+    __slots__ = ("_records", "_start", "_end")
+
+    def __init__(self, records: List[Any], stream: str) -> None:
+        self._records = records
+        self._start, self._end = record_message_ends(stream, time.time_ns() // 1_000_000)
+
+    def __iter__(self) -> Iterator[bytes]:
+        records, start, end = self._records, self._start, self._end
+        between = end + b"\n" + start
+        at_once = _records_per(_AT_ONCE_BYTES, records, sum(map(len, records)))
+        yield start
+        for first in range(0, len(records), at_once):
+            if first:
+                yield between
+            yield between.join(records[first : first + at_once])
+        yield end
+
+
+def sent_to_json(records: List[Any], stream: str) -> SentLines:
+    """The RECORD lines of a page of records kept as sent (`SentLines`)."""
+    return SentLines(records, stream)

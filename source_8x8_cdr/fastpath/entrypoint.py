@@ -25,7 +25,7 @@ class FastRecordEntrypoint(AirbyteEntrypoint):
     Why: per record, the stock path builds a message, counts it and serializes it through serpyco and orjson;
     here a page of records is counted at once and written with one orjson call. The JSON written is the
     same; every other message, and every other command, goes through the CDK unchanged. `run` yields a page
-    as its pieces of UTF-8 (a tuple) and every other message as its line of text; `write_record_lines`
+    as its pieces of UTF-8 (`pages.JsonLines`) and every other message as its line of text; `write_record_lines`
     writes the pieces.
     """
 

@@ -232,10 +232,19 @@ class PlaceFirstAdapter(HTTPAdapter):
         return response
 
 
-def read_whole_body(raw: Any) -> bytes:
-    """The rest of a urllib3 response body as one `bytes`, with the errors `requests` raises while reading one."""
+def read_whole_body(raw: Any) -> bytearray:
+    """The rest of a urllib3 response body as one `bytearray`, with the errors `requests` raises while reading one.
+
+    A `bytearray`, so that the values a page rewrites (`fastpath/rewrites.py`) are rewritten in it, without a copy
+    of the page beside it (several MB, and a page fault every 4 KiB). Read in pieces below glibc's mmap threshold
+    (`tune_memory_allocator`), which come from memory already in use; the body grows in place."""
+    body = bytearray()
     try:
-        return raw.read(decode_content=True) or b""
+        while True:
+            piece = raw.read(_BODY_PIECE_BYTES, decode_content=True)
+            if not piece:
+                return body
+            body += piece
     except ProtocolError as error:
         raise ChunkedEncodingError(error)
     except DecodeError as error:
@@ -244,6 +253,9 @@ def read_whole_body(raw: Any) -> bytes:
         raise RequestsConnectionError(error)
     except SSLError as error:
         raise RequestsSSLError(error)
+
+
+_BODY_PIECE_BYTES = 64 * 1024
 
 
 def place_pages_first(session: requests.Session, pool_size: int) -> None:

@@ -62,7 +62,7 @@ from source_8x8_cdr.components import page_json
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import parsed_page, records_as_sent
-from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, sent_to_json
+from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, SentLines, sent_to_json
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, give_freed_memory_back
 from source_8x8_cdr.fastpath.spill import SpilledPage
 from source_8x8_cdr.components.conversion import Change as ChangeJson
@@ -71,8 +71,8 @@ from source_8x8_cdr.components.conversion import StreamTypes, TypedValues, meta_
 
 class RecordPage:
     """The records one API answer contributes to a stream, as one item of the CDK's pipeline: `count`
-    RECORD messages already written as JSON lines (`lines`, pieces of UTF-8), a third of the memory of the parsed
-    records.
+    RECORD messages as JSON lines (`lines`, pieces of UTF-8: written already, a third of the memory of the parsed
+    records, or made as they are written from the records' bytes as sent).
 
     To the cursor's `observe` it looks like its latest record (`data`, `associated_slice`): the cursor keeps, per
     slice, only the greatest cursor value it has seen. A page read while stdout was slow waits on disk until its
@@ -327,8 +327,9 @@ def record_messages(message: RecordPageMessage) -> Iterator[AirbyteMessage]:
         )
 
 
-# A page's lines as pieces of UTF-8 to be written one after the other (so that the page is never copied whole).
-JsonLines = Tuple[Union[bytes, memoryview], ...]
+# A page's lines as pieces of UTF-8 to be written one after the other (so that the page is never copied whole):
+# a tuple, or the pieces made as they are written (`as_sent.SentLines`). Iterated once.
+JsonLines = Union[Tuple[Union[bytes, memoryview], ...], SentLines]
 
 
 def records_to_json(records: List[Mapping[str, Any]], stream: str, changes: Optional[Mapping[int, List[ChangeJson]]] = None) -> JsonLines:

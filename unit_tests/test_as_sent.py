@@ -17,7 +17,7 @@ import pytest
 
 from source_8x8_cdr.components.conversion import StreamTypes
 from source_8x8_cdr.components.page_body import _UTF8_PIECE, NOT_JSON, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
-from source_8x8_cdr.fastpath.as_sent import _AT_ONCE_BYTES, AsSentReader, sent_to_json
+from source_8x8_cdr.fastpath.as_sent import _AT_ONCE_BYTES, AsSentReader, SentLines
 from unit_tests.component_inputs import a_response
 
 
@@ -196,13 +196,13 @@ class TestContactCenterPagesAsSent:
     def test_given_many_records_when_written_then_in_pieces_of_about_the_bytes_at_once_with_every_line(self) -> None:
         records = [orjson.dumps(_cdr(uuid=f"u{number}")) for number in range(3 * _CDRS_AT_ONCE)]
 
-        pieces = list(sent_to_json(records, "s"))
+        pieces = list(SentLines(records, "s"))
 
         assert [orjson.loads(line)["record"]["data"] for line in b"".join(pieces).split(b"\n")] == [orjson.loads(record) for record in records]
         assert len(pieces) > 3 and max(map(len, pieces)) < 2 * _AT_ONCE_BYTES  # no buffer the size of the page
 
     def test_given_a_page_as_sent_when_written_then_one_record_message_per_line_with_the_bytes_as_data(self) -> None:
-        lines = b"".join(sent_to_json([msgspec.Raw(b'{"a":1}'), b'{"b":2}'], "s")).split(b"\n")
+        lines = b"".join(SentLines([msgspec.Raw(b'{"a":1}'), b'{"b":2}'], "s")).split(b"\n")
 
         assert [orjson.loads(line)["record"]["data"] for line in lines] == [{"a": 1}, {"b": 2}]
         assert {orjson.loads(line)["record"]["stream"] for line in lines} == {"s"}

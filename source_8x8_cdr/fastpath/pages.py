@@ -15,8 +15,8 @@ costs (`benchmark/README.md`). Here the unit of that pipeline is the page of rec
   (`RecordPage.data`), which is all the cursor keeps of a record, so state is what it was record by record.
 * On the main thread, the concurrent source (`read_pages_in`) does for a page what the CDK does for a record (the
   stream is marked RUNNING at its first record, records are counted) and yields one `RecordPageMessage`.
-* The records are written as RECORD messages in the worker, with a join of their bytes per 64 KiB
-  (`sent_to_json`) or one orjson call (`records_to_json`) per page. The connector's entrypoint counts them for the state's `sourceStats` and writes the
+* The records are written as RECORD messages: a page kept as sent as stdout takes it, with a join of its records'
+  bytes per 64 KiB (`SentLines`), any other in the worker, with one orjson call per page (`records_to_json`). The connector's entrypoint counts them for the state's `sourceStats` and writes the
   bytes to stdout as they are; any other consumer of `read` gets ordinary record messages
   (`record_messages`).
 
@@ -62,7 +62,7 @@ from source_8x8_cdr.components import page_json
 from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import parsed_page, records_as_sent
-from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, SentLines, sent_to_json
+from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, SentLines
 from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, give_freed_memory_back
 from source_8x8_cdr.fastpath.spill import SpilledPage
 from source_8x8_cdr.components.conversion import Change as ChangeJson
@@ -177,7 +177,7 @@ class PagedPartition(Partition):
             PAGES_IN_MEMORY.give_back()
             return
         cursor = {self._filter.cursor_field: cursors[kept[-1] if latest is None else latest]}  # type: ignore[union-attr]
-        lines = sent_to_json([records[position] for position in kept], self.stream_name())
+        lines = SentLines([records[position] for position in kept], self.stream_name())
         del page, records
         yield self._passed_on(RecordPage(lines, len(kept), cursor, self.stream_name(), self._stream_slice))
 

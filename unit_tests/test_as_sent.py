@@ -286,12 +286,14 @@ class TestPageKeptAsSent:
         "content, problem",
         [
             (b'{"records":[{"uuid":"a"},7]}', "a list with entries that are not objects"),
+            (b'{"records":[{"uuid":"a"},"null",["x"],true,-1]}', "a list with entries that are not objects"),
+            (b'{"records":[{"uuid":"a"},nul]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
             (b'{"records":{"uuid":"a"}}', "a JSON object without a `records` list"),
             (b'{"records":[{"uuid":"\xff"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
             (_LONG_TEXT + b'\xc3"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
             (_LONG_TEXT + b'xx\xff"}]}', "a body that is not JSON (an HTML page or a cut-off answer)"),
         ],
-        ids=["a_number_among_records", "an_object_instead_of_a_list", "not_utf8", "not_utf8_across_two_pieces", "not_utf8_in_the_second_piece"],
+        ids=["a_number_among_records", "text_lists_and_literals_among_records", "null_cut_short", "an_object_instead_of_a_list", "not_utf8", "not_utf8_across_two_pieces", "not_utf8_in_the_second_piece"],
     )
     def test_given_a_page_that_is_not_a_list_of_objects_when_parsed_then_described_as_malformed(self, content: bytes, problem: str) -> None:
         response = a_response(content)

@@ -6,9 +6,9 @@ once for each of them with the standard library. The parse is kept on the respon
 exactly as long as the answer does, whichever thread reads it.
 
 A page of records (`parsed_page`) is parsed in two steps: everything but its records, and the records as the
-bytes the API sent for each (`SentRecords`), checked to be objects; they are parsed into Python objects
-only when a reader asks for them (`page_records`). The error handler and the paginators never need more, and a
-reader that can pass the records on as sent (`fastpath/as_sent.py`) never parses them.
+bytes the API sent for each (`SentRecords`), checked by their first byte to be objects; they are parsed into
+Python objects only when a reader asks for them (`page_records`). The error handler and the paginators never
+need more, and a reader that can pass the records on as sent (`fastpath/as_sent.py`) never parses them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import logging
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, Hashable, List, Optional, Tuple, Union
 
 import msgspec
@@ -47,15 +48,16 @@ def parsed_body(response: requests.Response) -> Any:
 
 
 class SentRecords(list):
-    """The records of a page as the API sent them: the bytes of the whole list (`sent`, within the body that
-    holds it), checked to hold objects (and `null`s, `has_nulls`), one entry per record, parsed only when a reader
-    asks for them (`parsed`)."""
+    """The records of a page as the API sent them: the bytes of each (`msgspec.Raw`, one entry per record) and of
+    the whole list (`sent`), within the body that holds them, checked to be objects (and `null`s, `has_nulls`),
+    parsed only when a reader asks for them (`parsed`)."""
 
-    def __init__(self, entries: list, sent: msgspec.Raw, has_nulls: bool, body: bytes, records_field: str) -> None:
+    def __init__(self, entries: list, sent: msgspec.Raw, has_nulls: bool, body: Union[bytes, bytearray], records_field: str) -> None:
         super().__init__(entries)
         self.sent = sent
         self.has_nulls = has_nulls
         self._body = body
+        self._read_from = id(body)  # the body the entries are in (they keep it alive, so the id stays its own)
         self._entries = _entries_decoder(records_field)
 
     def parsed(self) -> list:
@@ -73,6 +75,11 @@ class SentRecords(list):
         """The body as the API sent it, after `hand_over`."""
         self._body = body
         self.sent = self.entries_in(body, whole=True)  # type: ignore[assignment]
+
+    def entries_of(self, body: Union[bytes, bytearray]) -> List[msgspec.Raw]:
+        """The bytes of each record of `body`: these entries when it is the body they were read from (rewritten
+        in place, every record where it was), else read from it (`entries_in`)."""
+        return list(self) if id(body) == self._read_from else self.entries_in(body)
 
     def entries_in(self, body: Union[bytes, bytearray], whole: bool = False) -> Any:
         """The bytes of each record of a body like the one handed over (rewritten, say): a list of `msgspec.Raw`
@@ -94,12 +101,10 @@ def _entries_decoder(records_field: str) -> Tuple[msgspec.json.Decoder, msgspec.
     return tuple(msgspec.json.Decoder(msgspec.defstruct("Records", each, gc=False)) for each in fields)  # type: ignore[return-value]
 
 
-class _AnyObject(msgspec.Struct, gc=False):
-    """Any JSON object (its members are skipped): to check, at C speed, that a list holds objects."""
-
-
 _TOP_LEVEL = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_OBJECTS_OR_NULLS = msgspec.json.Decoder(list[Optional[_AnyObject]])
+_ENTRIES = msgspec.json.Decoder(list[msgspec.Raw])
+_FIRST_BYTE = itemgetter(0)
+_OBJECT, _NULL = b"{n"  # the first byte of a JSON object, and of `null` (msgspec has checked each entry is JSON)
 _DECODE = msgspec.json.Decoder().decode
 
 
@@ -119,11 +124,14 @@ def parsed_page(response: requests.Response, records_field: str) -> Any:
         sent = top.get(records_field)
         if sent is None:  # no records: the page is parsed whole (and refused)
             return parsed_body(response)
-        entries = _OBJECTS_OR_NULLS.decode(sent)
-    except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object, or not a list of objects
+        entries = _ENTRIES.decode(sent)
+    except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object, or not a list
+        return parsed_body(response)
+    kinds = set(map(_FIRST_BYTE, map(memoryview, entries)))  # an object or null each: the list's records are as sent
+    if not kinds <= {_OBJECT, _NULL}:
         return parsed_body(response)
     body = {name: (_DECODE(value) if name != records_field else None) for name, value in top.items()}
-    body[records_field] = SentRecords(entries, sent, None in entries, content, records_field)
+    body[records_field] = SentRecords(entries, sent, _NULL in kinds, content, records_field)
     response.__dict__[_ODD_STRINGS] = False
     response.__dict__[_PARSED] = body
     return body

@@ -26,9 +26,10 @@ writes each record's own bytes into its RECORD message:
   spelled with spaces around its colon, or the same member in a nested object or outside the records, sends the
   page to the converting path, as does a time without an offset, text that is not an instant or an integer, a
   page with a line break (a RECORD message is one line), or a `null` entry).
-* The records' bytes are then read off the rewritten page (`msgspec.Raw` each), the slice filter keeps records by
-  their cursors and keys (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD
-  lines as they are written, in pieces of `_AT_ONCE_BYTES` (`SentLines`).
+* The records' bytes (`msgspec.Raw` each, read when the page was parsed: `SentRecords.entries_of`) are where the
+  rewrites left them, as each value kept its width; the slice filter keeps records by their cursors and keys
+  (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD lines as they are
+  written, in pieces of `_AT_ONCE_BYTES` (`SentLines`).
 
 A page is never copied whole: the body is read into a `bytearray` (`memory.read_whole_body`) that the rewrites
 change in place, and its records' bytes wait there until they are written. A fresh buffer of several MB is mapped
@@ -219,7 +220,7 @@ class AsSentReader:
         """The records of the rewritten page with their cursors and keys, when each has its declared types and
         the rewritten members occur once per record that has them."""
         try:
-            entries = records.entries_in(page)
+            entries = records.entries_of(page)
         except msgspec.DecodeError:  # not JSON after a rewrite: the member was not where it seemed
             return None
         cursors: List[Any] = []

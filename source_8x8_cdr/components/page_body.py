@@ -127,7 +127,7 @@ def parsed_page(response: requests.Response, records_field: str) -> Any:
         entries = _ENTRIES.decode(sent)
     except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object, or not a list
         return parsed_body(response)
-    kinds = set(map(_FIRST_BYTE, map(memoryview, entries)))  # an object or null each: the list's records are as sent
+    kinds = set(map(_FIRST_BYTE, map(memoryview, entries)))  # each entry an object or null, by its first byte
     if not kinds <= {_OBJECT, _NULL}:
         return parsed_body(response)
     body = {name: (_DECODE(value) if name != records_field else None) for name, value in top.items()}

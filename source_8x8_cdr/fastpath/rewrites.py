@@ -189,10 +189,11 @@ def _in_utc(rows: np.ndarray, instants: np.ndarray) -> Optional[np.ndarray]:
     utc = instants - (east * (_two_digits(rows, _OFFSET_HOURS) * 60 + _two_digits(rows, _OFFSET_MINUTES))).astype("m8[m]")
     if not ((utc >= _FIRST) & (utc < _END)).all():
         return None
-    days, months = utc.astype("M8[D]"), utc.astype("M8[M]").astype(np.int64)
+    days, month_starts = utc.astype("M8[D]"), utc.astype("M8[M]")
+    months = month_starts.astype(np.int64)  # since 1970-01
     years = months // 12 + 1970
     minutes = (utc - days).astype("m8[m]").astype(np.int64)
-    numbers = np.stack((years // 100, years % 100, months % 12 + 1, (days - days.astype("M8[M]")).astype(np.int64) + 1, minutes // 60, minutes % 60), axis=1)
+    numbers = np.stack((years // 100, years % 100, months % 12 + 1, (days - month_starts).astype(np.int64) + 1, minutes // 60, minutes % 60), axis=1)
     text = rows.copy()
     text[:, _TWO_DIGIT_NUMBERS] = _TWO_DIGITS[numbers].reshape(len(rows), len(_TWO_DIGIT_NUMBERS))
     text[:, _SIGN], text[:, _SIGN + 1], text[:, _SIGN + 2 :] = _Z, _QUOTE, _SPACE

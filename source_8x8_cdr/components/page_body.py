@@ -5,9 +5,9 @@ the paginator (for the next token and the page's size) all read the same page, a
 once for each of them with the standard library. The parse is kept on the response object itself, so it lives
 exactly as long as the answer does, whichever thread reads it.
 
-A page of records (`parsed_page`) is parsed in two steps: everything but its records, and the records as the
-bytes the API sent for each (`SentRecords`), checked by their first byte to be objects; they are parsed into
-Python objects only when a reader asks for them (`page_records`). The error handler and the paginators never
+A page of records (`parsed_page`) is parsed in one pass: everything but its records into Python objects, and the
+records as the bytes the API sent for each (`SentRecords`), checked by their first byte to be objects; they are
+parsed into Python objects only when a reader asks for them (`page_records`). The error handler and the paginators never
 need more, and a reader that can pass the records on as sent (`fastpath/as_sent.py`) never parses them.
 """
 
@@ -17,7 +17,7 @@ import codecs
 import logging
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, Hashable, List, Optional, Tuple, Union
+from typing import Any, Dict, Hashable, List, Optional, Union
 
 import msgspec
 import requests
@@ -48,17 +48,21 @@ def parsed_body(response: requests.Response) -> Any:
 
 
 class SentRecords(list):
-    """The records of a page as the API sent them: the bytes of each (`msgspec.Raw`, one entry per record) and of
-    the whole list (`sent`), within the body that holds them, checked to be objects (and `null`s, `has_nulls`),
-    parsed only when a reader asks for them (`parsed`)."""
+    """The records of a page as the API sent them: the bytes of each (`msgspec.Raw`, one entry per record) within
+    the body that holds them, checked to be objects (and `null`s, `has_nulls`), parsed only when a reader asks for
+    them (`parsed`)."""
 
-    def __init__(self, entries: list, sent: msgspec.Raw, has_nulls: bool, body: Union[bytes, bytearray], records_field: str) -> None:
+    def __init__(self, entries: list, has_nulls: bool, body: Union[bytes, bytearray], records_field: str) -> None:
         super().__init__(entries)
-        self.sent = sent
         self.has_nulls = has_nulls
         self._body = body
         self._read_from = id(body)  # the body the entries are in (they keep it alive, so the id stays its own)
         self._entries = _entries_decoder(records_field)
+
+    @property
+    def sent(self) -> bytes:
+        """The list of records as JSON (the entries as sent, between commas)."""
+        return b"[%b]" % b",".join(self)
 
     def parsed(self) -> list:
         """The records as Python objects (dicts, and None for `null` entries)."""
@@ -67,42 +71,43 @@ class SentRecords(list):
     def hand_over(self) -> Union[bytes, bytearray]:
         """The body the records' bytes are part of, which these records hold no more until it is given back
         (`give_back`): a reader that rewrites their bytes in place (`fastpath/as_sent.py`) needs no copy of them
-        beside the body (a page is several MB, and every fresh buffer of that size costs its page faults)."""
-        body, self._body, self.sent = self._body, None, None  # type: ignore[assignment]
+        beside the body (a page is several MB, and every fresh buffer of that size costs its page faults). Until
+        then the entries are the bytes of the body as it is being rewritten."""
+        body, self._body = self._body, None
         return body  # type: ignore[return-value]
 
     def give_back(self, body: Union[bytes, bytearray]) -> None:
-        """The body as the API sent it, after `hand_over`."""
+        """The body as the API sent it, after `hand_over`: the entries are the records as sent again (a body
+        rewritten in place has been written back; a copy leaves them as they were)."""
         self._body = body
-        self.sent = self.entries_in(body, whole=True)  # type: ignore[assignment]
 
     def entries_of(self, body: Union[bytes, bytearray]) -> List[msgspec.Raw]:
         """The bytes of each record of `body`: these entries when it is the body they were read from (rewritten
         in place, every record where it was), else read from it (`entries_in`)."""
         return list(self) if id(body) == self._read_from else self.entries_in(body)
 
-    def entries_in(self, body: Union[bytes, bytearray], whole: bool = False) -> Any:
-        """The bytes of each record of a body like the one handed over (rewritten, say): a list of `msgspec.Raw`
-        (or the bytes of the whole list, with `whole`). Raises `msgspec.DecodeError` when the body is not JSON
-        or holds no list there."""
-        return self._entries[whole].decode(body).records
+    def entries_in(self, body: Union[bytes, bytearray]) -> List[msgspec.Raw]:
+        """The bytes of each record of a body like the one handed over (rewritten, say). Raises
+        `msgspec.DecodeError` when the body is not JSON or holds no list there."""
+        return self._entries.decode(body).records
 
     def identity(self) -> Hashable:
         """What identifies the page (`paging_guard`): its size and the bytes of its first and last records (at
-        most the first and last 2 KiB of the list)."""
-        sent = memoryview(self.sent)  # type: ignore[arg-type]
-        return (len(self), sent[:2048].tobytes(), sent[-2048:].tobytes())
+        most 2 KiB of each)."""
+        if not self:
+            return (0, b"", b"")
+        return (len(self), memoryview(self[0])[:2048].tobytes(), memoryview(self[-1])[-2048:].tobytes())
 
 
 @lru_cache(maxsize=None)
-def _entries_decoder(records_field: str) -> Tuple[msgspec.json.Decoder, msgspec.json.Decoder]:
-    """Decoders of a body's list of records at `records_field`: each record's bytes, and the whole list's."""
-    fields = [[("records", kind, msgspec.field(name=records_field))] for kind in (List[msgspec.Raw], msgspec.Raw)]
-    return tuple(msgspec.json.Decoder(msgspec.defstruct("Records", each, gc=False)) for each in fields)  # type: ignore[return-value]
+def _entries_decoder(records_field: str) -> msgspec.json.Decoder:
+    """The decoder of each record's bytes in a body's list of records at `records_field`."""
+    return msgspec.json.Decoder(msgspec.defstruct("Records", [("records", List[msgspec.Raw], msgspec.field(name=records_field))], gc=False))
 
 
-_TOP_LEVEL = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_ENTRIES = msgspec.json.Decoder(list[msgspec.Raw])
+# A body's top level in one pass: each list as the bytes of its entries (a page's records as sent), every other
+# value as a Python object. msgspec reads each JSON type as the standard decoder does (`_DECODE`).
+_TOP_LEVEL = msgspec.json.Decoder(Dict[str, Union[None, bool, int, float, str, List[msgspec.Raw], Dict[str, Any]]])
 _FIRST_BYTE = itemgetter(0)
 _OBJECT, _NULL = b"{n"  # the first byte of a JSON object, and of `null` (msgspec has checked each entry is JSON)
 _DECODE = msgspec.json.Decoder().decode
@@ -120,18 +125,19 @@ def parsed_page(response: requests.Response, records_field: str) -> Any:
     try:
         if not content.isascii():
             _check_utf8(content)  # msgspec checks only the strings it parses
-        top = _TOP_LEVEL.decode(content)
-        sent = top.get(records_field)
-        if sent is None:  # no records: the page is parsed whole (and refused)
-            return parsed_body(response)
-        entries = _ENTRIES.decode(sent)
-    except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object, or not a list
+        body = _TOP_LEVEL.decode(content)
+    except (UnicodeDecodeError, msgspec.DecodeError):  # a ValidationError too: not an object
+        return parsed_body(response)
+    entries = body.get(records_field)
+    if type(entries) is not list:  # no records, or not a list: the page is parsed whole (and refused)
         return parsed_body(response)
     kinds = set(map(_FIRST_BYTE, map(memoryview, entries)))  # each entry an object or null, by its first byte
     if not kinds <= {_OBJECT, _NULL}:
         return parsed_body(response)
-    body = {name: (_DECODE(value) if name != records_field else None) for name, value in top.items()}
-    body[records_field] = SentRecords(entries, sent, _NULL in kinds, content, records_field)
+    for name, value in body.items():
+        if type(value) is list and name != records_field:  # another list: as Python objects
+            body[name] = _DECODE(b"[%b]" % b",".join(value))
+    body[records_field] = SentRecords(entries, _NULL in kinds, content, records_field)
     response.__dict__[_ODD_STRINGS] = False
     response.__dict__[_PARSED] = body
     return body

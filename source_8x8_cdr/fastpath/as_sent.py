@@ -5,7 +5,7 @@ back as JSON is most of what the connector spends per record (`benchmark/README.
 it: their values already have the declared types. `AsSentReader` finds that out for a whole page in C and then
 writes each record's own bytes into its RECORD message:
 
-* The page's records arrive as sent (`page_body.SentRecords`: the bytes of the list, checked to hold objects).
+* The page's records arrive as sent (`page_body.SentRecords`: the bytes of each, checked to be objects).
   They hand over the API's body that holds them, to be rewritten: the only copy of the page is the one being
   rewritten, and what each rewrite changed (`rewrites.Undo`: the rewritten values as sent) is enough to give the
   records their bytes as sent back when the page must take the converting path.

@@ -282,6 +282,18 @@ class TestPageKeptAsSent:
         assert records_in_page(response, "records") == 2 and describe_malformed_page(body, "records") is None
         assert page_records(response, "records") == [{"uuid": "a"}, {"uuid": "b"}]
 
+    def test_given_other_values_beside_the_records_when_parsed_then_each_is_what_the_standard_parse_makes_of_it(self) -> None:
+        content = (
+            b'{"meta":{"scrollId":"s","ids":[1,2]},"records":[{"uuid":"a"}, {"uuid":"b"}],"tags":[1,"x",{"b":null},[2.5]],'
+            b'"total":123456789012345678901234567890,"rate":-0.5,"done":false,"search_token":null,"empty":[]}'
+        )
+
+        body = parsed_page(a_response(content), "records")
+
+        records = body.pop("records")
+        assert body == {name: value for name, value in json.loads(content).items() if name != "records"}
+        assert type(records) is SentRecords and records.sent == b'[{"uuid":"a"},{"uuid":"b"}]'
+
     @pytest.mark.parametrize(
         "content, problem",
         [

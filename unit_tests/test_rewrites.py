@@ -12,10 +12,12 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import List
 
+import numpy as np
 import orjson
 import pytest
 
 from source_8x8_cdr.components.conversion import StreamTypes
+from source_8x8_cdr.fastpath import rewrites
 from source_8x8_cdr.fastpath.rewrites import as_integers, in_utc
 
 _TIMESTAMP = b'"timestamp":'
@@ -162,6 +164,19 @@ class TestInstantsInUtc:
         written, _, _ = in_utc(page, _TIMESTAMP)  # type: ignore[misc]
 
         assert written is page and _values(bytes(page), "timestamp") == ["2026-10-02T20:43:09.120Z"]
+
+
+class TestMemberSearch:
+    @pytest.mark.parametrize("block", [16, 20, 64])
+    def test_given_a_page_searched_in_small_blocks_when_the_member_lies_across_each_block_edge_then_every_one_is_found(
+        self, block: int, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(rewrites, "_SEARCH_BYTES", block)
+        for padding in range(2 * block):  # the member begins at every offset of two blocks
+            page = np.frombuffer(b"x" * padding + _TIMESTAMP + b"1," + _TIMESTAMP + b"2" + b"x" * (padding % 7), np.uint8)
+            expected = [padding + len(_TIMESTAMP), padding + 2 * len(_TIMESTAMP) + 2]
+
+            assert rewrites._member_ends(page, _TIMESTAMP).tolist() == expected, padding
 
 
 class TestIntegersAsText:

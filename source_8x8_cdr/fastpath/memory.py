@@ -274,28 +274,15 @@ def tune_memory_allocator() -> None:
     With glibc's defaults each worker thread gets a heap of its own, and buffers of a page (a body being
     received, a page's JSON) come from those heaps once the adaptive mmap threshold has risen, where they
     stay reserved after being freed: the process grew with every coincidence of large pages in different
-    threads. Two heaps, and buffers above 128 KiB always mapped and unmapped, keep it flat. The smaller pieces
-    of a page (a record's bytes between two rewritten members, about 1 kB) stay in the heaps once freed, at
-    places that the next page does not always reuse: `give_freed_memory_back` returns them after each page.
-    Elsewhere than glibc, nothing changes.
+    threads. Two heaps, and buffers above 128 KiB always mapped and unmapped, keep it flat. What is smaller
+    stays in the heaps once freed, for the next page to reuse: returning it after each page as well
+    (`malloc_trim`) cost 0.3 µs of CPU a CDR, most of it in page faults when the next page took it back, for
+    no lower peak (`benchmark/README.md`). Elsewhere than glibc, nothing changes.
     """
-    global _MALLOC_TRIM
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt, _MALLOC_TRIM = libc.mallopt, libc.malloc_trim
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
         return
     m_arena_max, m_mmap_threshold = -8, -3
     mallopt(m_arena_max, 2)
     mallopt(m_mmap_threshold, 128 * 1024)
-
-
-_MALLOC_TRIM: Optional[Any] = None
-
-
-def give_freed_memory_back() -> None:
-    """Returns the free memory of the heaps to the system (`malloc_trim`), once a page has been written: about
-    1 ms a page (0.1-0.15 µs a record), for 5-10 MB less peak memory over a million call records
-    (`benchmark/README.md`)."""
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)

@@ -63,7 +63,7 @@ from source_8x8_cdr.components.extraction import JsonPageExtractor
 from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
 from source_8x8_cdr.components.page_body import parsed_page, records_as_sent
 from source_8x8_cdr.fastpath.as_sent import AsSentPage, AsSentReader, SentLines
-from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY, give_freed_memory_back
+from source_8x8_cdr.fastpath.memory import PAGES_IN_MEMORY
 from source_8x8_cdr.fastpath.spill import SpilledPage
 from source_8x8_cdr.components.conversion import Change as ChangeJson
 from source_8x8_cdr.components.conversion import StreamTypes, TypedValues, meta_of
@@ -111,7 +111,6 @@ class RecordPage:
         """The main thread has passed the page on: its lines are dropped (the worker that read it keeps a
         reference until its next page) and its place is free."""
         self.lines = ()
-        give_freed_memory_back()
         if self.holds_place:
             self.holds_place = False
             PAGES_IN_MEMORY.release()

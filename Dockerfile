@@ -26,5 +26,5 @@ USER airbyte
 ENV AIRBYTE_ENTRYPOINT="source-8x8-cdr"
 ENTRYPOINT ["source-8x8-cdr"]
 
-LABEL io.airbyte.version=1.2.5
+LABEL io.airbyte.version=1.2.6
 LABEL io.airbyte.name=airbyte/source-8x8-cdr

@@ -276,8 +276,9 @@ def tune_memory_allocator() -> None:
     stay reserved after being freed: the process grew with every coincidence of large pages in different
     threads. Two heaps, and buffers above 128 KiB always mapped and unmapped, keep it flat. What is smaller
     stays in the heaps once freed, for the next page to reuse: returning it after each page as well
-    (`malloc_trim`) cost 0.3 µs of CPU a CDR, most of it in page faults when the next page took it back, for
-    no lower peak (`benchmark/README.md`). Elsewhere than glibc, nothing changes.
+    (`malloc_trim`) cost 0.2-0.3 s of CPU over a million CDRs, mostly system time (page faults when the next
+    page took the memory back), for no lower peak (`benchmark/README.md`). Elsewhere than glibc, nothing
+    changes.
     """
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt

@@ -52,6 +52,12 @@ class TestPagingLoopGuard:
 
         guard.page(_arrived([{"uuid": "a"}, {"uuid": "m"}, {"uuid": "z"}]), False, _SLICE)
 
+    def test_given_pages_of_one_size_and_first_record_but_another_last_when_paged_then_accepted(self) -> None:
+        guard = PagingLoopGuard(api_name="The API", token_name="search_token")
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "b"}, {"uuid": "c"}]), True, _SLICE)
+
+        guard.page(_arrived([{"uuid": "a"}, {"uuid": "b"}, {"uuid": "d"}]), False, _SLICE)
+
     def test_given_a_token_followed_twice_when_repeats_fail_then_transient_failure(self) -> None:
         guard = PagingLoopGuard(api_name="The API", token_name="search_token")
         guard.page(_arrived([{"uuid": "a"}]), True, _SLICE)

@@ -10,7 +10,7 @@ writes each record's own bytes into its RECORD message:
   rewritten, and what each rewrite changed (`rewrites.Undo`: the rewritten values as sent) is enough to give the
   records their bytes as sent back when the page must take the converting path.
 * msgspec decodes the page into a struct per record compiled from the stream's schema (`checking_type`),
-  `_AT_ONCE_BYTES` of records at a time: each declared field in its declared type or null, members the schema
+  `page_body.PIECE_BYTES` of records at a time: each declared field in its declared type or null, members the schema
   does not declare skipped (they travel as sent). The decode refuses any other type: then the page takes the
   converting path (`PagedPartition`), which converts and reports as `TypedValues` does.
 * Two kinds of values are rewritten in the page's bytes first, as the conversion writes them, each over the whole
@@ -29,12 +29,12 @@ writes each record's own bytes into its RECORD message:
 * The records' bytes (`msgspec.Raw` each, read when the page was parsed: `SentRecords.entries_of`) are where the
   rewrites left them, as each value kept its width; the slice filter keeps records by their cursors and keys
   (`ExactlyOnceSliceFilter.owned`), and the kept bytes are joined into the page's RECORD lines as they are
-  written, in pieces of `_AT_ONCE_BYTES` (`SentLines`).
+  written, in pieces of `PIECE_BYTES` (`SentLines`).
 
 A page is never copied whole: the body is read into a `bytearray` (`memory.read_whole_body`) that the rewrites
 change in place, and its records' bytes wait there until they are written. A fresh buffer of several MB is mapped
 for itself and costs a page fault every 4 KiB (about 2 µs each on the benchmark's machine), where the other
-buffers, of `_AT_ONCE_BYTES` at most, come from memory already in use.
+buffers, of `PIECE_BYTES` at most, come from memory already in use.
 
 What differs from the converting path: nothing a JSON reader sees. The bytes keep the API's member order and
 spelling (`1.50` stays `1.50`, escapes stay escaped), and a rewritten value the spaces that keep its width; a
@@ -55,7 +55,7 @@ import msgspec
 import orjson
 
 from source_8x8_cdr.components.conversion import StreamTypes, declared_type
-from source_8x8_cdr.components.page_body import SentRecords
+from source_8x8_cdr.components.page_body import PIECE_BYTES, SentRecords, json_lists, records_per
 from source_8x8_cdr.components.page_json import record_message_ends
 
 if TYPE_CHECKING:
@@ -63,12 +63,6 @@ if TYPE_CHECKING:
 
 _SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
 _UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
-# Bytes of records checked by one decode, and joined into one piece of a page's RECORD lines. The checking structs
-# hold every declared value (about twice the record's bytes), so a whole page of them would outweigh the page
-# itself. And a buffer below glibc's mmap threshold (128 KiB, `memory.tune_memory_allocator`) comes from memory the
-# process has already touched, where a page-sized one costs a page fault every 4 KiB (about 2 µs each here: a
-# µs per call record, measured with `benchmark`).
-_AT_ONCE_BYTES = 64 * 1024
 
 
 def checking_type(
@@ -205,30 +199,33 @@ class AsSentReader:
         reading = self._reading
         if reading.integers_probe is None:
             return False
+        as_text = set()
         try:
-            found = reading.integers_probe.decode(records.sent)
+            for piece in records.pieces():
+                found = reading.integers_probe.decode(piece)
+                as_text.update(field for name, field in reading.unlearned.items() if str in set(map(type, map(attrgetter(name), found))))
         except msgspec.DecodeError:
             return False
-        as_text = frozenset(field for name, field in reading.unlearned.items() if str in set(map(type, map(attrgetter(name), found))))
         if as_text:
-            self._types.note_integers_as_text(as_text)
+            self._types.note_integers_as_text(frozenset(as_text))
         return bool(as_text)
 
     def _checked(
-        self, records: SentRecords, page: bytes, decoder: msgspec.json.Decoder, occurrences: List[Tuple[str, int]]
+        self, records: SentRecords, page: Page, decoder: msgspec.json.Decoder, occurrences: List[Tuple[str, int]]
     ) -> Optional[AsSentPage]:
         """The records of the rewritten page with their cursors and keys, when each has its declared types and
-        the rewritten members occur once per record that has them."""
+        the rewritten members occur once per record that has them. Checked a piece at a time (`json_lists`): the
+        checking structs hold every declared value (about twice the record's bytes), so a whole page of them would
+        outweigh the page itself."""
         try:
             entries = records.entries_of(page)
         except msgspec.DecodeError:  # not JSON after a rewrite: the member was not where it seemed
             return None
         cursors: List[Any] = []
         keys: List[Any] = []
-        at_once = _records_per(_AT_ONCE_BYTES, entries, len(page))
-        for start in range(0, len(entries), at_once):
+        for piece in json_lists(entries, len(page)):
             try:
-                checked = decoder.decode(b"[%b]" % b",".join(entries[start : start + at_once]))
+                checked = decoder.decode(piece)
             except msgspec.DecodeError:  # a value of another type than declared (msgspec's ValidationError)
                 return None
             for position, (attribute, count) in enumerate(occurrences):
@@ -269,14 +266,9 @@ class AsSentReader:
         return _Reading(msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text, unlearned, probe)
 
 
-def _records_per(size: int, records: List[Any], page_bytes: int) -> int:
-    """How many of a page's records take about `size` bytes (at least one)."""
-    return max(1, size * len(records) // max(page_bytes, 1))
-
-
 class SentLines:
     """A page's RECORD messages as JSON lines (UTF-8, no final newline) around each record's bytes, made in pieces
-    of about `_AT_ONCE_BYTES` as they are written (`__iter__`, once per page: to stdout, or to disk).
+    of about `PIECE_BYTES` as they are written (`__iter__`, once per page: to stdout, or to disk).
 
     Made when written, not when read: until then the page holds only its records' bytes (the page's buffer), not
     those and a copy of them in its lines. Each record's `emitted_at` is the time its page was read."""
@@ -290,7 +282,7 @@ class SentLines:
     def __iter__(self) -> Iterator[bytes]:
         records, start, end = self._records, self._start, self._end
         between = end + b"\n" + start
-        at_once = _records_per(_AT_ONCE_BYTES, records, sum(map(len, records)))
+        at_once = records_per(PIECE_BYTES, records, sum(map(len, records)))
         yield start
         for first in range(0, len(records), at_once):
             if first:

@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 CONNECTOR_VENV = ROOT / ".venv-connector"  # the connector alone, for the benchmark (see the docstring)
-# What a venv is built from: the requirements and the exact versions they were tested with.
-INSTALL_INPUTS = ("setup.py", "constraints.txt")
+# What a venv is built from: the requirements, the exact versions they were tested with, and the C source that
+# the install compiles (into the package's folder: the install is editable).
+INSTALL_INPUTS = ("setup.py", "constraints.txt", "source_8x8_cdr/fastpath/record_scan.c")
 
 
 def ensure_venv(

@@ -1,6 +1,6 @@
 """Packaging for source-8x8-cdr: an Airbyte source for 8x8 Work Analytics and contact-center CDRs."""
 
-from setuptools import find_packages, setup
+from setuptools import Extension, find_packages, setup
 
 MAIN_REQUIREMENTS = [
     "airbyte-cdk==7.39.1",  # exact: the page path relies on this release's internals
@@ -34,4 +34,7 @@ setup(
     install_requires=MAIN_REQUIREMENTS,
     extras_require={"tests": TEST_REQUIREMENTS, "demo": DEMO_REQUIREMENTS},
     entry_points={"console_scripts": ["source-8x8-cdr=source_8x8_cdr.run:run"]},
+    # The page check in C (fastpath/record_scan.c), built where a C compiler is found; without it the same check
+    # runs in msgspec and numpy, two to three times slower (fastpath/as_sent.py).
+    ext_modules=[Extension("source_8x8_cdr.fastpath.record_scan", ["source_8x8_cdr/fastpath/record_scan.c"], optional=True)],
 )

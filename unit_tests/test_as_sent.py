@@ -2,14 +2,19 @@
 
 The contract: a page the reader accepts yields, record for record, exactly what the converting path
 (`StreamTypes.convert_page`) makes of it, with no change to report; any other page is left to the converting
-path (the reader answers None). End to end, on the emulator's pages, `integration_tests/test_reads_emulator.py`.
+path (the reader answers None). Every reader test runs twice: with the check in C (`record_scan.c`, as installed)
+and with the same check in msgspec and numpy (where no C compiler was found). End to end, on the emulator's
+pages, `integration_tests/test_reads_emulator.py`.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from typing import Any, List, Optional
+import random
+import shutil
+import sysconfig
+from typing import Any, Iterator, List, Optional
 
 import msgspec
 import orjson
@@ -17,8 +22,21 @@ import pytest
 
 from source_8x8_cdr.components.conversion import StreamTypes
 from source_8x8_cdr.components.page_body import _UTF8_PIECE, NOT_JSON, PIECE_BYTES, SentRecords, describe_malformed_page, page_records, parsed_page, records_in_page
+from source_8x8_cdr.fastpath import as_sent
 from source_8x8_cdr.fastpath.as_sent import AsSentReader, SentLines
 from unit_tests.component_inputs import a_response
+
+IN_C, IN_MSGSPEC = "in_c", "in_msgspec_and_numpy"
+
+
+@pytest.fixture(params=[IN_C, IN_MSGSPEC])
+def check(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Which check reads the pages: the C scan (skipped where it was not built) or msgspec and numpy."""
+    if request.param == IN_C and as_sent.record_scan is None:
+        pytest.skip("record_scan was not built (no C compiler at install)")
+    if request.param == IN_MSGSPEC:
+        monkeypatch.setattr(as_sent, "record_scan", None)
+    yield request.param
 
 
 def _cdr(**fields: Any) -> dict:
@@ -89,6 +107,15 @@ def _cdr_reader() -> AsSentReader:
     return reader
 
 
+def test_given_a_c_compiler_at_install_when_imported_then_the_check_in_c_was_built() -> None:
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the check runs in msgspec and numpy")
+
+    assert as_sent.record_scan is not None, "setup.py did not build source_8x8_cdr.fastpath.record_scan"
+
+
+@pytest.mark.usefixtures("check")
 class TestContactCenterPagesAsSent:
     @pytest.mark.parametrize(
         "timestamp, in_utc",
@@ -157,14 +184,10 @@ class TestContactCenterPagesAsSent:
             pytest.param(orjson.dumps([_cdr(timestamp="2026-10-02T25:43:09.120Z")]), id="utc_text_that_is_no_instant"),
             pytest.param(orjson.dumps([_cdr(timestamp="2026-10-02T21:43:09Z")]), id="utc_text_without_milliseconds"),
             pytest.param(orjson.dumps([_cdr(timestamp=1790899200000)]), id="epoch_milliseconds"),
-            pytest.param(b'[{"uuid":"a","timestamp": "2026-10-02T21:43:09.120-03:00"}]', id="space_after_colon"),
             pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120-03:00",\n"to":"1"}]', id="line_break"),
             pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120\\u002d03:00"}]', id="escaped_character"),
-            pytest.param(
-                b'[{"uuid":"a","x":{"timestamp":"2026-10-02T21:43:09.120-03:00"},"timestamp":"2026-10-02T21:43:09.120-03:00"}]',
-                id="member_also_nested",
-            ),
             pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120-03:00"},null]', id="null_entry"),
+            pytest.param(b'[{"uuid":"a","timestamp":"2026-10-02T21:43:09.120-03:00","timestamp":null}]', id="member_twice"),
         ],
     )
     def test_given_a_value_the_conversion_must_handle_when_read_then_the_page_takes_the_converting_path(self, body: bytes) -> None:
@@ -179,24 +202,67 @@ class TestContactCenterPagesAsSent:
         assert page.keys == [f"u{number}" for number in range(len(records))]
         assert [json.loads(bytes(record)) for record in page.records] == _as_converted("contact_center_cdrs", records)
 
-    @pytest.mark.parametrize(
-        "odd",
-        [
-            pytest.param(_cdr(cpc="0.2033"), id="value_of_another_type"),
-            pytest.param({**_cdr(), "x": {"timestamp": "2026-10-02T21:43:09.120-03:00"}}, id="member_also_nested"),
-        ],
-    )
-    def test_given_an_odd_record_past_the_first_check_when_read_then_the_page_takes_the_converting_path(self, odd: dict) -> None:
-        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CDRS_AT_ONCE)] + [odd]
+    def test_given_an_odd_record_past_the_first_check_when_read_then_the_page_takes_the_converting_path(self) -> None:
+        records = [_cdr(uuid=f"u{number}") for number in range(2 * _CDRS_AT_ONCE)] + [_cdr(cpc="0.2033")]
 
         assert _refused(_cdr_reader(), orjson.dumps(records))
 
-    def test_given_the_rewritten_member_outside_the_records_when_read_then_converting_path_with_the_body_as_sent(self) -> None:
+    @pytest.mark.parametrize(
+        "records",
+        [
+            pytest.param([{**_cdr(), "x": {"timestamp": "2026-10-02T21:43:09.120-03:00"}}], id="member_also_nested"),
+            pytest.param([_cdr(uuid=f"u{number}") for number in range(2 * _CDRS_AT_ONCE)] + [{**_cdr(), "x": {"timestamp": "2026-10-02T21:43:09.120-03:00"}}], id="member_also_nested_past_the_first_check"),
+        ],
+    )
+    def test_given_the_rewritten_member_in_an_undeclared_object_when_read_then_as_converted_in_c_or_converting_path(
+        self, check: str, records: List[dict]
+    ) -> None:
+        body = orjson.dumps(records)
+
+        if check == IN_C:  # each record read member by member: the nested one is not the record's instant
+            assert _read(_cdr_reader(), body) == _as_converted("contact_center_cdrs", records)
+        else:  # found by its text in the whole page, counted once per record
+            assert _refused(_cdr_reader(), body)
+
+    def test_given_a_space_after_the_colon_when_read_then_rewritten_in_c_or_converting_path(self, check: str) -> None:
+        body = b'[{"uuid":"a","timestamp": "2026-10-02T21:43:09.120-03:00"}]'
+
+        if check == IN_C:
+            assert _read(_cdr_reader(), body) == [{"uuid": "a", "timestamp": "2026-10-03T00:43:09.120Z"}]
+        else:
+            assert _refused(_cdr_reader(), body)
+
+    def test_given_the_rewritten_member_outside_the_records_when_read_then_as_converted_in_c_or_converting_path_with_the_body_as_sent(
+        self, check: str
+    ) -> None:
         body = b'{"timestamp":"2026-10-02T21:43:09.120-03:00","records":' + orjson.dumps([_cdr()]) + b"}"
         records = parsed_page(a_response(body), "records")["records"]
 
-        assert _cdr_reader().read(records) is None
-        assert records.hand_over() == body  # the body the records were read from, as sent
+        read = _cdr_reader().read(records)
+
+        if check == IN_C:  # only the records are read: the page's own member is no record's
+            assert read is not None and [json.loads(bytes(record)) for record in read.records] == _as_converted("contact_center_cdrs", [_cdr()])
+        else:
+            assert read is None
+            assert records.hand_over() == body  # the body the records were read from, as sent
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            pytest.param(b'[{"uuid":"a","time\\u0073tamp":"2026-10-02T21:43:09.120-03:00"}]', id="escaped_member_name"),
+            pytest.param(b'[{"uuid":"\\u0061","timestamp":"2026-10-02T21:43:09.120Z"}]', id="escaped_key"),
+            pytest.param(b'[{"uuid":"a","cpc":1e400}]', id="number_out_of_range"),
+            pytest.param(b'[{"uuid":"a","cpc":1.5e100}]', id="exponent_of_three_digits"),
+        ],
+    )
+    def test_given_a_form_the_c_check_leaves_to_the_conversion_when_read_then_converting_path_or_as_converted(self, check: str, body: bytes) -> None:
+        records = _sent(body)
+        read = _cdr_reader().read(records)
+
+        if check == IN_C:
+            assert read is None and _joined(records) == body
+        elif read is not None:  # msgspec takes some of them: then exactly as converted
+            assert [json.loads(bytes(record)) for record in read.records] == _as_converted("contact_center_cdrs", json.loads(body))
 
     def test_given_many_records_when_written_then_in_pieces_of_about_the_bytes_at_once_with_every_line(self) -> None:
         records = [orjson.dumps(_cdr(uuid=f"u{number}")) for number in range(3 * _CDRS_AT_ONCE)]
@@ -213,6 +279,7 @@ class TestContactCenterPagesAsSent:
         assert {orjson.loads(line)["record"]["stream"] for line in lines} == {"s"}
 
 
+@pytest.mark.usefixtures("check")
 class TestWorkAnalyticsPagesAsSent:
     def test_given_integers_sent_as_text_before_any_page_met_them_when_read_then_read_again_with_them_rewritten(self) -> None:
         types = StreamTypes.of_stream("call_records")
@@ -282,6 +349,109 @@ class TestWorkAnalyticsPagesAsSent:
         body = orjson.dumps([{"callId": "1", "startTimeUTC": 1790899200000, "departments": ["Sales", 7]}])
 
         assert _refused(reader, body)  # type: ignore[arg-type]
+
+
+def _any_value(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON value of any type, with text that needs escapes and numbers of every form."""
+    choices = [None, True, False, 0, -7, 2**70, 1.5, -0.25, 1e-7, 3.0e20, "", "x", 'qu"ote', "back\\slash", "line\nbreak", "é☎", "\u2028"]
+    if depth < 2:
+        choices += [[rng.choice(choices) for _ in range(3)], {"deep": rng.choice(choices), "timestamp": "2026-10-02T21:43:09.120-03:00"}]
+    return rng.choice(choices)
+
+
+def _instant(rng: random.Random, odd: float) -> Any:
+    """An instant in the APIs' form, at any offset; with probability `odd` one the conversion must handle."""
+    date = rng.choice(["2026-10-02", "2024-02-29", "2023-12-31", "1000-01-01", "9999-12-31"])
+    instant = f"{date}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(1000):03d}"
+    instant += rng.choice(["Z", "+00:00", "-03:00", "+05:30", "+14:00", "-12:00", "+23:59"])
+    if rng.random() < odd:  # no such day, a leap second, an offset of a day, no offset, no milliseconds
+        instant = rng.choice(["2026-02-30T10:00:00.000Z", "2026-10-02T23:59:60.000Z", "2026-10-02T10:00:00.000-24:00", instant[:23], instant[:19] + "Z"])
+    return None if rng.random() < 0.05 else instant
+
+
+def _odd_cdr(rng: random.Random, number: int, odd: float) -> dict:
+    """A CDR whose values have their declared types, but with probability `odd` each: of any other, or missing."""
+    record = _cdr(uuid=f"u{number}", timestamp=_instant(rng, odd), agent_id=rng.choice([52765, None, "52765", "0042", 2**70]), cpc=rng.choice([0.2033, 7, None, 1e-7]))
+    record["sla"] = rng.choice([None, {"time_to_reply": "00:01:00", "extra": _any_value(rng)}, {}])
+    for field in list(record):
+        if rng.random() < odd:
+            record[field] = _any_value(rng)
+        elif rng.random() < odd:
+            del record[field]
+    if rng.random() < 0.3:
+        record[rng.choice(["new", "from_v2", "x"])] = _any_value(rng)
+    return record
+
+
+def _odd_call(rng: random.Random, number: int, odd: float) -> dict:
+    """A call record like `_odd_cdr`: epoch-millisecond cursors, integers sent as text, lists of text."""
+    record = _call(
+        callId=str(number),
+        startTimeUTC=rng.choice([1790899200000, "1790899200000", None]),
+        callLegCount=rng.choice(["2", "007", 7, None, "0"]),
+        talkTimeMS=rng.choice([0, 120000, "12", None]),
+        departments=rng.choice([["Sales"], [], None, ["Sales", None, "Support"]]),
+    )
+    for field in list(record):
+        if rng.random() < odd:
+            record[field] = _any_value(rng)
+        elif rng.random() < odd:
+            del record[field]
+    return record
+
+
+@pytest.mark.usefixtures("check")
+class TestAnyPage:
+    @pytest.mark.parametrize("seed", range(60))
+    def test_given_records_with_values_of_any_type_when_read_then_exactly_as_converted_or_left_as_sent(self, seed: int) -> None:
+        rng = random.Random(seed)
+        odd = rng.choice([0.0, 0.001, 0.01, 0.1])
+        records = [_odd_cdr(rng, number, odd) for number in range(rng.choice([1, 5, 40]))]
+        body = json.dumps(records, separators=(",", ":"), ensure_ascii=rng.random() < 0.5).encode()  # integers of any size
+        types = StreamTypes.of_stream("contact_center_cdrs")
+        reader = AsSentReader.of(types, "timestamp", "uuid")
+        sent = _sent(body)
+
+        page = reader.read(sent)  # type: ignore[union-attr]
+
+        if page is None:
+            assert _joined(sent) == body, "a refused page is left as sent"
+        else:
+            converted = copy.deepcopy(records)
+            assert StreamTypes.of_stream("contact_center_cdrs").convert_page(converted) == {}
+            assert [json.loads(bytes(record)) for record in page.records] == converted
+            assert page.cursors == [record.get("timestamp") for record in converted]
+            assert page.keys == [record.get("uuid") for record in converted]
+
+    @pytest.mark.parametrize("seed", range(40))
+    def test_given_call_records_with_values_of_any_type_when_read_then_exactly_as_converted_or_left_as_sent(self, seed: int) -> None:
+        rng = random.Random(seed)
+        odd = rng.choice([0.0, 0.001, 0.01, 0.1])
+        records = [_odd_call(rng, number, odd) for number in range(rng.choice([1, 5, 40]))]
+        body = json.dumps(records, separators=(",", ":"), ensure_ascii=rng.random() < 0.5).encode()
+        types = StreamTypes.of_stream("call_records")
+        if rng.random() < 0.5:
+            types.convert_page([_call(talkTimeMS="12")])  # `callLegCount` and `talkTimeMS` met as text before
+        reader = AsSentReader.of(types, "startTimeUTC", "callId")
+        sent = _sent(body)
+
+        page = reader.read(sent)  # type: ignore[union-attr]
+
+        if page is None:
+            assert _joined(sent) == body, "a refused page is left as sent"
+        else:
+            converted = copy.deepcopy(records)
+            assert StreamTypes.of_stream("call_records").convert_page(converted) == {}
+            assert [json.loads(bytes(record)) for record in page.records] == converted
+            assert page.cursors == [record.get("startTimeUTC") for record in converted]
+            assert page.keys == [record.get("callId") for record in converted]
+
+    @pytest.mark.parametrize("seed", range(20))
+    def test_given_records_of_their_declared_types_when_read_then_both_checks_take_the_page(self, seed: int) -> None:
+        rng = random.Random(seed)
+        records = [_cdr(uuid=f"u{number}", timestamp=rng.choice(["2026-10-02T21:43:09.120-03:00", "2024-02-29T23:59:59.999+05:30", "2026-10-02T00:00:00.000Z", None]), sla=rng.choice([None, {"time_to_reply": "00:01:00"}])) for number in range(30)]
+
+        assert _read(_cdr_reader(), orjson.dumps(records)) == _as_converted("contact_center_cdrs", records)
 
 
 # A page whose text ends at the last byte of the UTF-8 check's first piece (`page_body._UTF8_PIECE`).

@@ -3,7 +3,17 @@
 Parsing every field of every record into Python objects, converting them (`conversion.py`) and writing them
 back as JSON is most of what the connector spends per record (`benchmark/README.md`). Most pages need none of
 it: their values already have the declared types. `AsSentReader` finds that out for a whole page in C and then
-writes each record's own bytes into its RECORD message:
+writes each record's own bytes into its RECORD message.
+
+The check runs in one of two forms, which decide alike and which the tests run side by side:
+* `record_scan.c`, built at install where a C compiler is found (setup.py): one pass over each record's bytes
+  checks each declared value by its first bytes, rewrites the values below in place once every record has
+  passed, and makes Python objects of the cursor and the key only: a quarter of the time of the form below on
+  a page of CDRs (`benchmark/README.md`). Reading member by member, it also takes what the
+  page-wide search below cannot place (a space around the colon, the member in an object the schema does not
+  declare or outside the records), and leaves a few more forms to the converting path (an escaped member name,
+  a declared member twice, an exponent of three digits, an escaped cursor or key).
+* msgspec and numpy, where it was not built, as follows.
 
 * The page's records arrive as sent (`page_body.SentRecords`: the bytes of each, checked to be objects).
   They hand over the API's body that holds them, to be rewritten: the only copy of the page is the one being
@@ -58,10 +68,18 @@ from source_8x8_cdr.components.conversion import StreamTypes, declared_type
 from source_8x8_cdr.components.page_body import PIECE_BYTES, SentRecords, json_lists, records_per
 from source_8x8_cdr.components.page_json import record_message_ends
 
+try:  # built where a C compiler was found at install (setup.py); else the check below in msgspec and numpy
+    from source_8x8_cdr.fastpath import record_scan
+except ImportError:  # pragma: no cover - a build without a compiler
+    record_scan = None
+
 if TYPE_CHECKING:
     from source_8x8_cdr.fastpath.rewrites import Page, Rewritten, Undo
 
 _SCALARS = {"string": str, "integer": int, "number": float, "boolean": bool}
+# The kinds of declared values in `record_scan`'s plan (record_scan.c).
+_SCAN_KINDS = {"string": 1, "integer": 2, "number": 3, "boolean": 4, "object": 5, "array": 6}
+_SCAN_INSTANT, _SCAN_UTC_TEXT, _SCAN_INTEGER_TEXT = 7, 8, 9
 _UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
 
 
@@ -91,6 +109,28 @@ def checking_type(
         else:
             fields.append((f"f{position}", Optional[value], msgspec.field(default=None, name=field)))
     return msgspec.defstruct(name, fields, gc=False)  # decoded values form no reference cycles: untracked
+
+
+def scan_members(properties: Mapping[str, Mapping[str, Any]], integers_as_text: frozenset = frozenset(), top: bool = True) -> tuple:
+    """What `record_scan.plan` takes: each declared member's name as sent, its kind, and the nested members of
+    an object or the item kind of an array; the same types as `checking_type`, and the same rewrites as
+    `AsSentReader._reading_for` (the instants at the top level, the integers met as text)."""
+    members = []
+    for field, node in properties.items():
+        kind = declared_type(node)
+        detail: Any = None
+        if kind == "object":
+            code, detail = _SCAN_KINDS[kind], scan_members(node.get("properties") or {}, top=False)
+        elif kind == "array":
+            code, detail = _SCAN_KINDS[kind], _SCAN_KINDS[declared_type(node.get("items") or {})]
+        elif kind == "string" and node.get("format") == "date-time":
+            code = _SCAN_INSTANT if top else _SCAN_UTC_TEXT
+        elif top and field in integers_as_text:
+            code = _SCAN_INTEGER_TEXT
+        else:
+            code = _SCAN_KINDS[kind]
+        members.append((field.encode(), code, detail))
+    return tuple(members)
 
 
 @dataclass(frozen=True)
@@ -134,7 +174,10 @@ def _as_sent(page: Page, done: List[_Done]) -> Page:
 class _Reading:
     """What reads a page, for the integers met as text so far."""
 
-    decoder: msgspec.json.Decoder
+    # The check in C (`record_scan`'s plan), where it was built; else the checking structs' decoder and the
+    # rewrites in numpy.
+    scan_plan: Any
+    decoder: Optional[msgspec.json.Decoder]
     rewrites: Tuple[_Rewrite, ...]
     integers_as_text: frozenset
     # The other declared integers (checking struct attribute -> field), and a decoder of only them, any type each
@@ -159,6 +202,7 @@ class AsSentReader:
         self._types = types
         self._properties: Dict[str, Mapping[str, Any]] = types.schema.get("properties") or {}
         names = list(self._properties)
+        self._cursor_field, self._key_field = cursor_field, primary_key
         self._cursor = attrgetter(f"f{names.index(cursor_field)}")
         self._key = attrgetter(f"f{names.index(primary_key)}")
         self._reading = self._reading_for(frozenset())
@@ -182,14 +226,29 @@ class AsSentReader:
         return read
 
     def _read(self, records: SentRecords, reading: _Reading) -> Optional[AsSentPage]:
+        if reading.scan_plan is not None:
+            return self._scanned(records, reading.scan_plan)
         done: List[_Done] = []
         page = _rewritten(records, reading.rewrites, done)
         if page is None:
             return None
-        read = self._checked(records, page, reading.decoder, [(rewrite.attribute, count) for rewrite, _, count in done])
+        occurrences = [(rewrite.attribute, count) for rewrite, _, count in done]
+        read = self._checked(records, page, reading.decoder, occurrences)  # type: ignore[arg-type]  # no plan: a decoder
         if read is None:
             records.give_back(_as_sent(page, done))
         return read
+
+    def _scanned(self, records: SentRecords, plan: Any) -> Optional[AsSentPage]:
+        """`_read` in C: one pass over each record checks its values and rewrites them in place (record_scan.c)."""
+        page = records.hand_over()
+        if type(page) is not bytearray:  # a body not read by the fast path's adapter: copied once, to be rewritten
+            page = bytearray(page)
+        scanned = record_scan.scan(page, records.entries_of(page), plan)
+        if scanned is None:  # the page is as it was sent: nothing is written unless every record passes
+            records.give_back(page)
+            return None
+        cursors, keys = scanned
+        return AsSentPage(records.entries_of(page), cursors, keys)
 
     def _notes_integers_as_text(self, records: SentRecords) -> bool:
         """Whether a refused page (its records as sent) holds declared integers as text that its reading did not
@@ -236,7 +295,7 @@ class AsSentReader:
             del checked
         if any(count for _, count in occurrences):
             return None  # a rewritten member also occurs elsewhere, or is spelled otherwise in some record
-        return AsSentPage(entries, cursors, keys)
+        return AsSentPage(entries, _absent_as_none(cursors), _absent_as_none(keys))
 
     def _current_reading(self) -> _Reading:
         learned = self._types.integers_met_as_text
@@ -246,24 +305,45 @@ class AsSentReader:
         return reading
 
     def _reading_for(self, integers_as_text: frozenset) -> _Reading:
-        rewrites, rewritten, unlearned = [], set(), {}
+        unlearned = {
+            f"f{position}": field
+            for position, (field, node) in enumerate(self._properties.items())
+            if declared_type(node) == "integer" and field not in integers_as_text
+        }
+        probe = None
+        if unlearned:
+            fields = [(name, Any, msgspec.field(default=None, name=field)) for name, field in unlearned.items()]
+            probe = msgspec.json.Decoder(List[msgspec.defstruct("Integers", fields, gc=False)])  # type: ignore[misc]
+        plan = self._scan_plan(integers_as_text)
+        if plan is not None:
+            return _Reading(plan, None, (), integers_as_text, unlearned, probe)
+        rewrites, rewritten = [], set()
         for position, (field, node) in enumerate(self._properties.items()):
-            attribute = f"f{position}"
             is_instant = declared_type(node) == "string" and node.get("format") == "date-time"
             if field in integers_as_text or is_instant:
                 # numpy (12 MB, 0.13 s at import) only for the streams with values to rewrite
                 from source_8x8_cdr.fastpath.rewrites import as_integers, in_utc
 
-                rewrites.append(_Rewrite(attribute, orjson.dumps(field) + b":", in_utc if is_instant else as_integers))
+                rewrites.append(_Rewrite(f"f{position}", orjson.dumps(field) + b":", in_utc if is_instant else as_integers))
                 rewritten.add(field)
-            elif declared_type(node) == "integer":
-                unlearned[attribute] = field
         record = checking_type(self._properties, "Checked", frozenset(rewritten))
-        probe = None
-        if unlearned:
-            fields = [(name, Any, msgspec.field(default=None, name=field)) for name, field in unlearned.items()]
-            probe = msgspec.json.Decoder(List[msgspec.defstruct("Integers", fields, gc=False)])  # type: ignore[misc]
-        return _Reading(msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text, unlearned, probe)
+        return _Reading(None, msgspec.json.Decoder(List[record]), tuple(rewrites), integers_as_text, unlearned, probe)
+
+    def _scan_plan(self, integers_as_text: frozenset) -> Any:
+        """The plan of the check in C (`record_scan`), None where it was not built or does not take the schema
+        (more than 256 members, a member name JSON escapes)."""
+        if record_scan is None:
+            return None
+        names = list(self._properties)
+        try:
+            return record_scan.plan(scan_members(self._properties, integers_as_text), names.index(self._cursor_field), names.index(self._key_field))
+        except ValueError:
+            return None
+
+
+def _absent_as_none(values: List[Any]) -> List[Any]:
+    """A rewritten member that a record lacks reads as `msgspec.UNSET` (to be counted): None, as any absent value."""
+    return [None if value is msgspec.UNSET else value for value in values] if msgspec.UNSET in values else values
 
 
 class SentLines:

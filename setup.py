@@ -24,7 +24,7 @@ DEMO_REQUIREMENTS = [
 
 setup(
     name="source-8x8-cdr",
-    version="1.2.6",
+    version="1.2.7",
     description="Airbyte source: 8x8 Work Analytics call records/legs and contact-center CDRs.",
     author="source-8x8-cdr developers",
     license="MIT",

@@ -9,7 +9,7 @@ from typing import Any, Iterable, List, Mapping, Optional
 import pytest
 from airbyte_cdk.sources.types import Record, StreamSlice
 
-from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter
+from source_8x8_cdr.components.filtering import ExactlyOnceSliceFilter, seen_form
 
 
 _DAY_ONE = StreamSlice(partition={}, cursor_slice={"start_time": "2026-06-01T00:00:00.000000Z", "end_time": "2026-06-01T23:59:59.999000Z"})
@@ -227,3 +227,37 @@ class TestOwnedChecked:
         assert checked.owned_checked(list(cursors), ["seen"] * len(keys), _DAY_ONE) == looped.owned(list(cursors), ["seen"] * len(keys), _DAY_ONE)
         # the same page again: both have kept the same keys as emitted (none twice, none forgotten)
         assert checked.owned_checked(list(cursors), list(keys), _DAY_ONE) == looped.owned(list(cursors), list(keys), _DAY_ONE)
+
+
+class TestKeysKept:
+    """A slice keeps each emitted key in its `seen_form`: call IDs (decimal text) as integers, at half the memory."""
+
+    @pytest.mark.parametrize(
+        "key, kept_as",
+        [
+            ("1707280000000", 1707280000000),
+            ("0", 0),
+            ("999999999999999999", 999999999999999999),  # 18 digits
+            ("1999999999999999999", "1999999999999999999"),  # 19: as it is
+            ("007", "007"),  # a leading zero: "7" is another key
+            ("-1", "-1"),
+            ("1.0", "1.0"),
+            ("", ""),
+            ("\u0661\u0662", "\u0661\u0662"),  # digits, but not ASCII ones: int() would read 12
+            ("f01c9bd0-7a2b", "f01c9bd0-7a2b"),
+            (12, 12),
+            (None, None),
+        ],
+    )
+    def test_given_a_key_when_kept_then_decimal_text_in_its_canonical_form_is_the_integer(self, key: Any, kept_as: Any) -> None:
+        assert seen_form(key) == kept_as and type(seen_form(key)) is type(kept_as)
+
+    def test_given_a_call_id_emitted_from_a_page_as_sent_when_a_converted_page_repeats_it_then_it_is_dropped(self) -> None:
+        record_filter = ExactlyOnceSliceFilter(config={}, parameters={}, cursor_field="startTimeUTC", primary_key="callId")
+        in_day_one = 1780300000000
+
+        first, _ = record_filter.owned_checked([in_day_one, in_day_one], [seen_form("1707280000000"), seen_form("007")], _DAY_ONE)
+        again = record_filter.keep([{"callId": "1707280000000", "startTimeUTC": in_day_one}, {"callId": "7", "startTimeUTC": in_day_one}, {"callId": "007", "startTimeUTC": in_day_one}], _DAY_ONE)[0]
+
+        assert first == [0, 1]
+        assert again == [{"callId": "7", "startTimeUTC": in_day_one}]  # "7" is not "007"; both others were emitted

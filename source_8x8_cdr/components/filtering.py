@@ -88,8 +88,9 @@ class ExactlyOnceSliceFilter(RecordFilter):
 
     def owned_checked(self, cursors: List[Any], keys: List[Any], stream_slice: StreamSlice) -> tuple[List[int], Optional[int]]:
         """`owned`, for cursors known to be epoch milliseconds (integers) or fixed-width UTC instants
-        (`is_utc_instant`), or None. The usual page (no cursor or key missing, no key twice or seen before) is
-        decided in a few C calls and one comparison per record; any other takes `owned`."""
+        (`is_utc_instant`), or None, and keys in the form the filter keeps them (`seen_form`). The usual page (no
+        cursor or key missing, no key twice or seen before) is decided in a few C calls and one comparison per
+        record; any other takes `owned`."""
         start, end, seen, windows = self._slice_state(stream_slice)
         if cursors and None not in cursors and None not in keys:
             try:
@@ -175,9 +176,10 @@ class ExactlyOnceSliceFilter(RecordFilter):
                 elif not start <= moment_ms <= end:
                     continue
             if key is not None:
-                if key in seen:
+                kept_as = seen_form(key)
+                if kept_as in seen:
                     continue
-                seen_add(key)
+                seen_add(kept_as)
             kept_append(position)
             if iso:
                 if value > top:
@@ -206,6 +208,17 @@ class ExactlyOnceSliceFilter(RecordFilter):
             current = (bounds, epoch_ms(parse_utc(bounds[0])), end_ms, set(), {})
             self._current.slice = current
         return current[1], current[2], current[3], current[4]
+
+
+def seen_form(key: Any) -> Any:
+    """The form in which a slice keeps a primary key it has emitted: decimal text in its canonical form (digits
+    only, no leading zero, at most 18: the call IDs of Work Analytics, `"1707280000000"`) as the integer, which
+    takes half the memory (a million call records in day slices kept 203k keys at once, about 100 bytes each);
+    any other key as it is. No two keys share a form: a key the schema declares as text reaches the filter as text
+    (the conversion writes the declared type first), so no integer key meets these integers."""
+    if type(key) is str and 0 < len(key) <= 18 and key.isascii() and key.isdigit() and (key[0] != "0" or len(key) == 1):
+        return int(key)
+    return key
 
 
 # `2024-07-31T12:43:09.000Z` and `2024-07-31T12:43:09.000-03:00`: milliseconds, then `Z` or an offset.

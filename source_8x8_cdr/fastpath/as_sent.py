@@ -65,6 +65,7 @@ import msgspec
 import orjson
 
 from source_8x8_cdr.components.conversion import StreamTypes, declared_type
+from source_8x8_cdr.components.filtering import seen_form
 from source_8x8_cdr.components.page_body import PIECE_BYTES, SentRecords, json_lists, records_per
 from source_8x8_cdr.components.page_json import record_message_ends
 
@@ -188,7 +189,8 @@ class _Reading:
 
 @dataclass
 class AsSentPage:
-    """A page's records as they will be written (`msgspec.Raw` each), with their cursors (UTC) and keys."""
+    """A page's records as they will be written (`msgspec.Raw` each), with their cursors (UTC) and keys (in the
+    form the slice filter keeps them, `filtering.seen_form`)."""
 
     records: List[Any]
     cursors: List[Any]
@@ -295,7 +297,7 @@ class AsSentReader:
             del checked
         if any(count for _, count in occurrences):
             return None  # a rewritten member also occurs elsewhere, or is spelled otherwise in some record
-        return AsSentPage(entries, _absent_as_none(cursors), _absent_as_none(keys))
+        return AsSentPage(entries, _absent_as_none(cursors), list(map(seen_form, _absent_as_none(keys))))
 
     def _current_reading(self) -> _Reading:
         learned = self._types.integers_met_as_text

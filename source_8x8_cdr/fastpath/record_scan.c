@@ -18,7 +18,8 @@
  *                                             nested members of an object, the item kind of an array, else None;
  *                                             cursor, key: their positions in members
  *   scan(page: bytearray, entries: list, plan) -> (cursors, keys) or None
- *                                             entries: each record's bytes within page (msgspec.Raw)
+ *                                             entries: each record's bytes within page (msgspec.Raw); keys in
+ *                                             the form the slice filter keeps them (`filtering.seen_form`)
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -558,13 +559,30 @@ static Bytes declared_end(Scan *scan, Bytes p, Bytes end, Member *member, Found 
     return after;
 }
 
+/* Whether `width` bytes at `p` are decimal digits in their canonical form: no leading zero, 18 at most. */
+static int is_canonical_decimal(Bytes p, Py_ssize_t width) {
+    if (width < 1 || width > 18 || (p[0] == '0' && width > 1))
+        return 0;
+    for (Py_ssize_t i = 0; i < width; i++)
+        if (!is_digit(p[i]))
+            return 0;
+    return 1;
+}
+
 /* The Python value of a record's cursor or key: None when absent or null; NULL with `*odd` set when it is text
- * with an escape (refused: rare enough to leave to the converting path). */
-static PyObject *value_of(const Found *found, int *odd) {
+ * with an escape (refused: rare enough to leave to the converting path). A key that is decimal text in its
+ * canonical form is the integer (`filtering.seen_form`). */
+static PyObject *value_of(const Found *found, int *odd, int is_key) {
     if (found->kind <= 0)
         Py_RETURN_NONE;
     Bytes p = found->start;
     Py_ssize_t width = found->end - p;
+    if (is_key && found->kind == K_STRING && is_canonical_decimal(p + 1, width - 2)) {
+        long long value = 0;
+        for (Py_ssize_t i = 1; i < width - 1; i++)
+            value = value * 10 + (p[i] - '0');
+        return PyLong_FromLongLong(value);
+    }
     if (found->kind == K_INTEGER || found->kind == K_INTEGER_TEXT) {
         char digits[LONGEST_CURSOR + 2];
         if (*p == '"')
@@ -653,11 +671,11 @@ static PyObject *scan_page(PyObject *Py_UNUSED(module), PyObject *args) {
         }
         if (after == NULL || skip_space(after, end) != end)
             goto refused;
-        PyObject *cursor_value = value_of(&cursor, &odd), *key_value;
+        PyObject *cursor_value = value_of(&cursor, &odd, 0), *key_value;
         if (cursor_value == NULL)
             goto odd_or_failed;
         PyList_SET_ITEM(cursors, i, cursor_value);
-        key_value = value_of(&key, &odd);
+        key_value = value_of(&key, &odd, 1);
         if (key_value == NULL)
             goto odd_or_failed;
         PyList_SET_ITEM(keys, i, key_value);

@@ -401,6 +401,24 @@ def _odd_call(rng: random.Random, number: int, odd: float) -> dict:
     return record
 
 
+def _assert_as_converted_or_as_sent(reader: AsSentReader, stream: str, cursor_and_key: tuple, records: List[dict], body: bytes) -> None:
+    """The reader's page is exactly what the conversion makes of the records (values, cursors, keys in the form
+    the slice filter keeps them), or it left the page to the converting path as it was sent."""
+    sent = _sent(body)
+
+    page = reader.read(sent)
+
+    if page is None:
+        assert _joined(sent) == body, "a refused page is left as sent"
+        return
+    converted = copy.deepcopy(records)
+    assert StreamTypes.of_stream(stream).convert_page(converted) == {}
+    assert [json.loads(bytes(record)) for record in page.records] == converted
+    cursor_field, key_field = cursor_and_key
+    assert page.cursors == [record.get(cursor_field) for record in converted]
+    assert page.keys == [seen_form(record.get(key_field)) for record in converted]
+
+
 @pytest.mark.usefixtures("check")
 class TestAnyPage:
     @pytest.mark.parametrize("seed", range(60))
@@ -409,20 +427,9 @@ class TestAnyPage:
         odd = rng.choice([0.0, 0.001, 0.01, 0.1])
         records = [_odd_cdr(rng, number, odd) for number in range(rng.choice([1, 5, 40]))]
         body = json.dumps(records, separators=(",", ":"), ensure_ascii=rng.random() < 0.5).encode()  # integers of any size
-        types = StreamTypes.of_stream("contact_center_cdrs")
-        reader = AsSentReader.of(types, "timestamp", "uuid")
-        sent = _sent(body)
+        reader = AsSentReader.of(StreamTypes.of_stream("contact_center_cdrs"), "timestamp", "uuid")
 
-        page = reader.read(sent)  # type: ignore[union-attr]
-
-        if page is None:
-            assert _joined(sent) == body, "a refused page is left as sent"
-        else:
-            converted = copy.deepcopy(records)
-            assert StreamTypes.of_stream("contact_center_cdrs").convert_page(converted) == {}
-            assert [json.loads(bytes(record)) for record in page.records] == converted
-            assert page.cursors == [record.get("timestamp") for record in converted]
-            assert page.keys == [record.get("uuid") for record in converted]
+        _assert_as_converted_or_as_sent(reader, "contact_center_cdrs", ("timestamp", "uuid"), records, body)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize("seed", range(40))
     def test_given_call_records_with_values_of_any_type_when_read_then_exactly_as_converted_or_left_as_sent(self, seed: int) -> None:
@@ -434,18 +441,8 @@ class TestAnyPage:
         if rng.random() < 0.5:
             types.convert_page([_call(talkTimeMS="12")])  # `callLegCount` and `talkTimeMS` met as text before
         reader = AsSentReader.of(types, "startTimeUTC", "callId")
-        sent = _sent(body)
 
-        page = reader.read(sent)  # type: ignore[union-attr]
-
-        if page is None:
-            assert _joined(sent) == body, "a refused page is left as sent"
-        else:
-            converted = copy.deepcopy(records)
-            assert StreamTypes.of_stream("call_records").convert_page(converted) == {}
-            assert [json.loads(bytes(record)) for record in page.records] == converted
-            assert page.cursors == [record.get("startTimeUTC") for record in converted]
-            assert page.keys == [seen_form(record.get("callId")) for record in converted]  # call IDs as integers
+        _assert_as_converted_or_as_sent(reader, "call_records", ("startTimeUTC", "callId"), records, body)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize("seed", range(20))
     def test_given_records_of_their_declared_types_when_read_then_both_checks_take_the_page(self, seed: int) -> None:

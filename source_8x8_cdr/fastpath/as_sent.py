@@ -245,12 +245,13 @@ class AsSentReader:
         page = records.hand_over()
         if type(page) is not bytearray:  # a body not read by the fast path's adapter: copied once, to be rewritten
             page = bytearray(page)
-        scanned = record_scan.scan(page, records.entries_of(page), plan)
+        entries = records.entries_of(page)
+        scanned = record_scan.scan(page, entries, plan)
         if scanned is None:  # the page is as it was sent: nothing is written unless every record passes
             records.give_back(page)
             return None
         cursors, keys = scanned
-        return AsSentPage(records.entries_of(page), cursors, keys)
+        return AsSentPage(entries, cursors, keys)
 
     def _notes_integers_as_text(self, records: SentRecords) -> bool:
         """Whether a refused page (its records as sent) holds declared integers as text that its reading did not

@@ -30,7 +30,7 @@
 #include <emmintrin.h>
 #endif
 
-/* The kinds of declared values (`as_sent.KINDS`). */
+/* The kinds of declared values (`as_sent._SCAN_KINDS` and the three after it). */
 enum {
     K_STRING = 1,
     K_INTEGER = 2,
@@ -139,8 +139,7 @@ static Plan *plan_of(PyObject *members) {
             }
             member->item = (int)item;
         } else if (!(is_scalar(kind) || kind == K_INSTANT || kind == K_UTC_TEXT || kind == K_INTEGER_TEXT)) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_ValueError, "unknown kind %ld", kind);
+            PyErr_Format(PyExc_ValueError, "unknown kind %ld", kind);
             goto fail;
         }
     }
@@ -425,6 +424,16 @@ static Py_ssize_t member_of(Plan *plan, Py_ssize_t previous, Bytes name, Py_ssiz
 
 #define REFUSED ((Bytes)NULL)
 
+/* After a member or an item at `p`: the start of the next one (`*more` set), or the end after the `close` that
+ * ends the object or list (REFUSED for anything else). */
+static Bytes next_item(Bytes p, Bytes end, unsigned char close, int *more) {
+    p = skip_space(p, end);
+    *more = p < end && *p == ',';
+    if (*more)
+        return skip_space(p + 1, end);
+    return p < end && *p == close ? p + 1 : REFUSED;
+}
+
 /* The end of the declared value of `member` at `p` (any kind or null), noting its rewrite; REFUSED when it is
  * not of its kind (or -1 in `*failed` when memory ran out). */
 static Bytes declared_end(Scan *scan, Bytes p, Bytes end, Member *member, Found *found, int *failed);
@@ -470,12 +479,10 @@ static Bytes object_end(Scan *scan, Bytes p, Bytes end, Plan *plan, Found *curso
         }
         if (p == NULL)
             return REFUSED;
-        p = skip_space(p, end);
-        if (p < end && *p == ',') {
-            p = skip_space(p + 1, end);
-            continue;
-        }
-        return p < end && *p == '}' ? p + 1 : REFUSED;
+        int more;
+        p = next_item(p, end, '}', &more);
+        if (!more)
+            return p;
     }
 }
 
@@ -505,12 +512,10 @@ static Bytes declared_end(Scan *scan, Bytes p, Bytes end, Member *member, Found 
             p = is_literal(p, end, "null", 4) ? p + 4 : scalar_end(p, end, member->item);
             if (p == NULL)
                 return REFUSED;
-            p = skip_space(p, end);
-            if (p < end && *p == ',') {
-                p = skip_space(p + 1, end);
-                continue;
-            }
-            return p < end && *p == ']' ? p + 1 : REFUSED;
+            int more;
+            p = next_item(p, end, ']', &more);
+            if (!more)
+                return p;
         }
     case K_INSTANT:
         if (*p != '"' || (after = text_end(p, end, &escaped)) == NULL || escaped)

@@ -30,7 +30,7 @@ setup(
     license="MIT",
     python_requires=">=3.10,<3.14",
     packages=find_packages(include=["source_8x8_cdr", "source_8x8_cdr.*"]),
-    package_data={"source_8x8_cdr": ["manifest.yaml", "schemas/*.json"]},
+    package_data={"source_8x8_cdr": ["manifest.yaml", "schemas/*.json", "fastpath/record_scan.pyi"]},
     install_requires=MAIN_REQUIREMENTS,
     extras_require={"tests": TEST_REQUIREMENTS, "demo": DEMO_REQUIREMENTS},
     entry_points={"console_scripts": ["source-8x8-cdr=source_8x8_cdr.run:run"]},

@@ -35,6 +35,6 @@ setup(
     extras_require={"tests": TEST_REQUIREMENTS, "demo": DEMO_REQUIREMENTS},
     entry_points={"console_scripts": ["source-8x8-cdr=source_8x8_cdr.run:run"]},
     # The page check in C (fastpath/record_scan.c), built where a C compiler is found; without it the same check
-    # runs in msgspec and numpy, two to three times slower (fastpath/as_sent.py).
+    # runs in msgspec and numpy, about four times slower (fastpath/as_sent.py, benchmark/README.md).
     ext_modules=[Extension("source_8x8_cdr.fastpath.record_scan", ["source_8x8_cdr/fastpath/record_scan.c"], optional=True)],
 )

@@ -84,6 +84,15 @@ _SCAN_INSTANT, _SCAN_UTC_TEXT, _SCAN_INTEGER_TEXT = 7, 8, 9
 _UTC_TEXT = Annotated[str, msgspec.Meta(pattern="Z$")]  # a nested instant, which is not rewritten
 
 
+def _kind_of(node: Mapping[str, Any], top: bool) -> str:
+    """A declared member's kind for the checks: its JSON type, or `instant` for a `date-time` at the top level
+    (rewritten in UTC) and `utc_text` for a nested one (which must be UTC text already)."""
+    kind = declared_type(node)
+    if kind == "string" and node.get("format") == "date-time":
+        return "instant" if top else "utc_text"
+    return kind
+
+
 def checking_type(
     properties: Mapping[str, Mapping[str, Any]], name: str, rewritten: frozenset = frozenset(), top: bool = True
 ) -> type:
@@ -95,16 +104,16 @@ def checking_type(
     """
     fields = []
     for position, (field, node) in enumerate(properties.items()):
-        kind = declared_type(node)
+        kind = _kind_of(node, top)
         if kind == "object":
             value: Any = checking_type(node.get("properties") or {}, f"{name}_{position}", top=False)
         elif kind == "array":
             item = node.get("items") or {}
             value = List[Optional[_SCALARS[declared_type(item)]]]  # type: ignore[misc]  # `conversion` has only lists of scalars
-        elif kind == "string" and node.get("format") == "date-time" and not top:
+        elif kind == "utc_text":
             value = _UTC_TEXT
         else:
-            value = _SCALARS[kind]
+            value = _SCALARS["string" if kind == "instant" else kind]
         if top and field in rewritten:
             fields.append((f"f{position}", Union[value, None, msgspec.UnsetType], msgspec.field(default=msgspec.UNSET, name=field)))
         else:
@@ -118,14 +127,14 @@ def scan_members(properties: Mapping[str, Mapping[str, Any]], integers_as_text: 
     `AsSentReader._reading_for` (the instants at the top level, the integers met as text)."""
     members = []
     for field, node in properties.items():
-        kind = declared_type(node)
+        kind = _kind_of(node, top)
         detail: Any = None
         if kind == "object":
             code, detail = _SCAN_KINDS[kind], scan_members(node.get("properties") or {}, top=False)
         elif kind == "array":
             code, detail = _SCAN_KINDS[kind], _SCAN_KINDS[declared_type(node.get("items") or {})]
-        elif kind == "string" and node.get("format") == "date-time":
-            code = _SCAN_INSTANT if top else _SCAN_UTC_TEXT
+        elif kind in ("instant", "utc_text"):
+            code = _SCAN_INSTANT if kind == "instant" else _SCAN_UTC_TEXT
         elif top and field in integers_as_text:
             code = _SCAN_INTEGER_TEXT
         else:
@@ -204,9 +213,9 @@ class AsSentReader:
         self._types = types
         self._properties: Dict[str, Mapping[str, Any]] = types.schema.get("properties") or {}
         names = list(self._properties)
-        self._cursor_field, self._key_field = cursor_field, primary_key
-        self._cursor = attrgetter(f"f{names.index(cursor_field)}")
-        self._key = attrgetter(f"f{names.index(primary_key)}")
+        self._cursor_at, self._key_at = names.index(cursor_field), names.index(primary_key)
+        self._cursor = attrgetter(f"f{self._cursor_at}")
+        self._key = attrgetter(f"f{self._key_at}")
         self._reading = self._reading_for(frozenset())
 
     @classmethod
@@ -322,7 +331,7 @@ class AsSentReader:
             return _Reading(plan, None, (), integers_as_text, unlearned, probe)
         rewrites, rewritten = [], set()
         for position, (field, node) in enumerate(self._properties.items()):
-            is_instant = declared_type(node) == "string" and node.get("format") == "date-time"
+            is_instant = _kind_of(node, top=True) == "instant"
             if field in integers_as_text or is_instant:
                 # numpy (12 MB, 0.13 s at import) only for the streams with values to rewrite
                 from source_8x8_cdr.fastpath.rewrites import as_integers, in_utc
@@ -337,9 +346,8 @@ class AsSentReader:
         (more than 256 members, a member name JSON escapes)."""
         if record_scan is None:
             return None
-        names = list(self._properties)
         try:
-            return record_scan.plan(scan_members(self._properties, integers_as_text), names.index(self._cursor_field), names.index(self._key_field))
+            return record_scan.plan(scan_members(self._properties, integers_as_text), self._cursor_at, self._key_at)
         except ValueError:
             return None
 

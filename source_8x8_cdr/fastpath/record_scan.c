@@ -574,6 +574,15 @@ static int is_canonical_decimal(Bytes p, Py_ssize_t width) {
     return 1;
 }
 
+/* The integer written in `width` bytes at `p` (a sign, then 18 digits at most: within 64 bits). */
+static PyObject *small_integer(Bytes p, Py_ssize_t width) {
+    long long value = 0;
+    int negative = *p == '-';
+    for (Py_ssize_t i = negative; i < width; i++)
+        value = value * 10 + (p[i] - '0');
+    return PyLong_FromLongLong(negative ? -value : value);
+}
+
 /* The Python value of a record's cursor or key: None when absent or null; NULL with `*odd` set when it is text
  * with an escape (refused: rare enough to leave to the converting path). A key that is decimal text in its
  * canonical form is the integer (`filtering.seen_form`). */
@@ -582,23 +591,14 @@ static PyObject *value_of(const Found *found, int *odd, int is_key) {
         Py_RETURN_NONE;
     Bytes p = found->start;
     Py_ssize_t width = found->end - p;
-    if (is_key && found->kind == K_STRING && is_canonical_decimal(p + 1, width - 2)) {
-        long long value = 0;
-        for (Py_ssize_t i = 1; i < width - 1; i++)
-            value = value * 10 + (p[i] - '0');
-        return PyLong_FromLongLong(value);
-    }
+    if (is_key && found->kind == K_STRING && is_canonical_decimal(p + 1, width - 2))
+        return small_integer(p + 1, width - 2);
     if (found->kind == K_INTEGER || found->kind == K_INTEGER_TEXT) {
         char digits[LONGEST_CURSOR + 2];
         if (*p == '"')
             p++, width -= 2;
-        if (width <= 18) { /* within 64 bits, with its sign */
-            long long value = 0;
-            int negative = *p == '-';
-            for (Py_ssize_t i = negative; i < width; i++)
-                value = value * 10 + (p[i] - '0');
-            return PyLong_FromLongLong(negative ? -value : value);
-        }
+        if (width <= 18)
+            return small_integer(p, width);
         if (width > LONGEST_CURSOR) {
             *odd = 1;
             return NULL;
